@@ -1,0 +1,17 @@
+"""Where the suite reads data and writes figures, overridable by environment variables."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """The data root (torchvision layout: ``<root>/MNIST/raw``); ``MNIST_EXPLORE_DATA`` overrides it."""
+    return Path(os.environ.get("MNIST_EXPLORE_DATA", PROJECT_ROOT / "data"))
+
+
+def figures_dir() -> Path:
+    """Where figures are written; ``MNIST_EXPLORE_FIGURES`` overrides it (tests point it at a temp dir)."""
+    return Path(os.environ.get("MNIST_EXPLORE_FIGURES", PROJECT_ROOT / "figures"))
