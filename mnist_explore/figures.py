@@ -1,0 +1,149 @@
+"""The figure registry: named recipes, profiles, ``save_figure`` and figures/MANIFEST.json.
+
+A recipe is a function ``make(ctx) -> Figure`` registered under a unique name
+with :func:`recipe`. Topic modules register theirs (``recipes.py`` holds the
+data-statistics ones); ``mnist-explore figures`` renders any selection of
+them under one profile and records each in the manifest.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+from . import __version__
+from .data import Dataset, load_dataset
+from .errors import UserError
+from .paths import figures_dir
+
+DPI = 110
+MANIFEST = "MANIFEST.json"
+# Profiles, smallest first. Budgets are for all registered recipes together.
+PROFILES = {
+    "quick": "CI: tiny data and epochs, seconds per figure",
+    "default": "`make figures`: within 20 minutes on a 2-core CPU and 3 minutes on a GPU",
+    "full": "the notebooks' complete settings",
+}
+# Modules whose import registers recipes; later topics append theirs here.
+RECIPE_MODULES = ["mnist_explore.recipes"]
+
+
+@dataclass
+class Context:
+    """What a recipe may use: the profile, the device, the seed, and a memo of shared work."""
+
+    profile: str = "default"
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    seed: int = 0
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def quick(self) -> bool:
+        return self.profile == "quick"
+
+    def memo(self, key: str, compute: Callable[[], object]):
+        """Return ``compute()``, computed once per context and shared by every recipe."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def dataset(self, name: str = "mnist") -> Dataset:
+        """The named data set, loaded once and moved to the context's device."""
+        return self.memo(f"dataset:{name}", lambda: load_dataset(name).to(self.device))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    make: Callable[[Context], Figure]
+    summary: str
+    notebook: str
+
+
+_REGISTRY: dict[str, Recipe] = {}
+
+
+def recipe(name: str, summary: str, notebook: str) -> Callable:
+    """Register ``make(ctx) -> Figure`` as the recipe for ``figures/<name>.png``."""
+    def register(make: Callable[[Context], Figure]) -> Callable[[Context], Figure]:
+        if name in _REGISTRY and _REGISTRY[name].make is not make:
+            raise ValueError(f"two recipes are named {name!r}")
+        _REGISTRY[name] = Recipe(name, make, summary, notebook)
+        return make
+    return register
+
+
+def recipes() -> dict[str, Recipe]:
+    """Every registered recipe by name, in registration order."""
+    for module in RECIPE_MODULES:
+        importlib.import_module(module)
+    return dict(_REGISTRY)
+
+
+def save_figure(fig: Figure, name: str, directory: str | Path | None = None) -> Path:
+    """Write ``fig`` to ``<directory>/<name>.png`` at the suite's fixed dpi; return the path."""
+    directory = Path(directory) if directory is not None else figures_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    fig.savefig(path, dpi=DPI, facecolor="white")
+    return path
+
+
+def select(names: Iterable[str] | None) -> list[Recipe]:
+    """The recipes named (all when ``names`` is empty), or a UserError listing the valid names."""
+    available = recipes()
+    names = list(names or available)
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise UserError(f"Unknown figure name(s) {', '.join(unknown)}: choose from {', '.join(available)}.")
+    return [available[n] for n in dict.fromkeys(names)]
+
+
+def _read_manifest(path: Path) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    try:
+        return {entry["name"]: entry for entry in json.loads(path.read_text())["figures"]}
+    except (ValueError, KeyError, TypeError) as exc:
+        warnings.warn(f"{path} is unreadable ({exc}); starting a new manifest.", stacklevel=2)
+        return {}
+
+
+def _write_manifest(path: Path, entries: dict[str, dict]) -> None:
+    order = {name: i for i, name in enumerate(recipes())}
+    figures = sorted(entries.values(), key=lambda e: order.get(e["name"], len(order)))
+    path.write_text(json.dumps({"figures": figures}, indent=2) + "\n")
+
+
+def render(selected: list[Recipe], ctx: Context, directory: str | Path | None = None) -> list[dict]:
+    """Make and save each recipe's figure, recording it in the manifest as it goes.
+
+    Entries for figures not rendered this time are kept, so ``--only`` updates
+    the manifest rather than replacing it; a failing recipe leaves every figure
+    made before it saved and recorded.
+    """
+    directory = Path(directory) if directory is not None else figures_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest = directory / MANIFEST
+    entries, done = _read_manifest(manifest), []
+    for item in tqdm(selected, desc=f"figures ({ctx.profile})", unit="fig"):
+        start = time.perf_counter()
+        fig = item.make(ctx)
+        path = save_figure(fig, item.name, directory)
+        plt.close(fig)
+        entry = {"name": item.name, "file": path.name, "profile": ctx.profile, "device": str(ctx.device),
+                 "seed": ctx.seed, "version": __version__,
+                 "seconds": round(time.perf_counter() - start, 2)}
+        entries[item.name] = entry
+        done.append(entry)
+        _write_manifest(manifest, entries)
+    return done
