@@ -221,15 +221,21 @@ def load_mnist(root: str | Path | None = None, download: bool = False) -> Datase
     return load_dataset("mnist", root, download)
 
 
+def split_indices(n: int, val_size: int = 5000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Disjoint index sets (train, validation) covering ``range(n)``, drawn on the CPU from ``seed``."""
+    if not 0 < val_size < n:
+        raise UserError(f"val_size must be between 1 and {n - 1}, got {val_size}.")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[val_size:], order[:val_size]
+
+
 def train_val_split(train: Split, val_size: int = 5000, seed: int = 0) -> tuple[Split, Split]:
     """Carve a validation split out of the training split (default 55,000 / 5,000).
 
-    The permutation is drawn on the CPU from ``seed``, so the split is the same on every device.
+    The split depends on ``seed`` only, never on the device.
     """
-    if not 0 < val_size < len(train):
-        raise UserError(f"val_size must be between 1 and {len(train) - 1}, got {val_size}.")
-    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
-    return train.subset(order[val_size:]), train.subset(order[:val_size])
+    train_index, val_index = split_indices(len(train), val_size, seed)
+    return train.subset(train_index), train.subset(val_index)
 
 
 def normalization(X: torch.Tensor) -> tuple[float, float]:

@@ -1,0 +1,86 @@
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from mnist_explore.errors import UserError
+from mnist_explore.runtime import get_device, quick_mode, seed_everything
+
+
+def test_explicit_device_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("MNIST_EXPLORE_DEVICE", "cuda:7")
+    assert get_device("cpu") == torch.device("cpu")
+
+
+def test_environment_variable_overrides_the_automatic_choice(monkeypatch):
+    monkeypatch.setenv("MNIST_EXPLORE_DEVICE", "cpu")
+    assert get_device() == torch.device("cpu")
+
+
+def test_automatic_choice_prefers_cuda(monkeypatch):
+    monkeypatch.delenv("MNIST_EXPLORE_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else None
+    assert get_device().type == (expected or get_device().type)
+    if not torch.cuda.is_available():
+        assert get_device().type in {"mps", "cpu"}
+
+
+def test_unknown_device_is_one_clear_sentence():
+    with pytest.raises(UserError, match="Unknown device 'tpu'.*use cpu, cuda"):
+        get_device("tpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_missing_cuda_says_so():
+    with pytest.raises(UserError, match="no usable CUDA GPU"):
+        get_device("cuda")
+
+
+def test_seed_everything_makes_all_three_generators_repeat():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(3).tolist()
+
+    seed_everything(123)
+    first = draw()
+    seed_everything(123)
+    assert draw() == first
+    seed_everything(124)
+    assert draw() != first
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 1.5, "7", True])
+def test_bad_seed_is_refused(bad):
+    with pytest.raises(UserError, match="seed must be an integer"):
+        seed_everything(bad)
+
+
+def test_quick_mode_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("MNIST_EXPLORE_QUICK", "1")
+    assert quick_mode()
+    monkeypatch.setenv("MNIST_EXPLORE_QUICK", "0")
+    assert not quick_mode()
+
+
+def test_importing_the_package_has_no_side_effects():
+    script = """
+import random, sys
+import numpy as np, torch, matplotlib
+random.seed(1); np.random.seed(1); torch.manual_seed(1)
+before = (random.getstate(), np.random.get_state()[1].tolist(), torch.get_rng_state().tolist(),
+          dict(matplotlib.rcParams))
+import mnist_explore, mnist_explore.data, mnist_explore.stats, mnist_explore.plots
+import mnist_explore.figures, mnist_explore.recipes, mnist_explore.runtime, mnist_explore.cli
+after = (random.getstate(), np.random.get_state()[1].tolist(), torch.get_rng_state().tolist(),
+         dict(matplotlib.rcParams))
+assert before == after, "importing mnist_explore changed global state"
+"""
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_bare_import_does_not_import_torch():
+    code = "import sys, mnist_explore; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "False"
