@@ -1,0 +1,334 @@
+"""The training engine: ``fit(config, train, val)`` with data on the device, schedules,
+callbacks, early stopping, checkpoints and exact resume.
+
+Reproducibility: the initial weights come from ``config.seed``; each epoch's batch
+order from a generator seeded by (seed, epoch); augmentation and dropout from
+generators whose states are checkpointed. A run interrupted at any step and resumed
+from its checkpoint ends with the same weights as one that never stopped (same
+device). An interrupt (Ctrl-C) saves such a checkpoint before it propagates.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .augment import get_augmentation
+from .data import Split, batches, to_float
+from .errors import UserError
+from .metrics import evaluate
+from .models import build_model
+from .optimizers import build_optimizer
+from .schedules import build_schedule
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run, saved with its history."""
+
+    model: str = "second_cnn"
+    epochs: int = 3
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float = 1e-3  # peak learning rate of the schedule
+    schedule: str | Callable = "constant"  # a name from schedules.SCHEDULES, or fn(step, total_steps) -> lr
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+    augment: str | None = None  # None, "affine" or "translate"
+    seed: int = 0
+    amp: bool = True  # bf16 autocast; CUDA only
+    channels_last: bool = True  # faster convolutions on CUDA and on the CPU alike
+    compile: bool = False  # torch.compile the model
+    patience: int | None = None  # stop after this many epochs without a better validation accuracy
+    check_every: int = 50  # steps between finite-loss checks and progress updates
+    progress: bool = True
+
+    def validate(self) -> None:
+        for name in ("epochs", "batch_size", "check_every"):
+            if int(getattr(self, name)) < 1:
+                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}.")
+        if self.patience is not None and self.patience < 1:
+            raise UserError(f"patience must be at least 1 (or None to never stop early), got {self.patience}.")
+
+
+@dataclass
+class History:
+    """Per-step training loss and per-epoch metrics of one run."""
+
+    config: dict
+    step_loss: list[float] = field(default_factory=list)
+    epochs: list[dict] = field(default_factory=list)  # epoch, train/val loss and accuracy, lr, seconds
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def best_val_acc(self) -> float | None:
+        return None if self.best_epoch is None else self.epochs[self.best_epoch - 1]["val_acc"]
+
+    @property
+    def train_seconds(self) -> float:
+        return sum(e["seconds"] for e in self.epochs)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def load(cls, path: str | Path) -> History:
+        return cls(**json.loads(Path(path).read_text()))
+
+
+class Callback:
+    """Hooks into the loop. ``state`` is the running :class:`_Run` (model, optimizer, step, history, ...)."""
+
+    def on_batch_end(self, state: _Run) -> None:  # after optimizer.step(); gradients are still in .grad
+        pass
+
+    def on_epoch_end(self, state: _Run) -> None:
+        pass
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    model: nn.Module
+    history: History
+
+
+def _config_dict(config: TrainConfig) -> dict:
+    d = asdict(config)
+    if callable(config.schedule):
+        d["schedule"] = getattr(config.schedule, "__name__", "custom")
+    return d
+
+
+def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
+class _Run:
+    """The mutable state of one run: what a checkpoint holds."""
+
+    def __init__(self, config: TrainConfig, model: nn.Module, train: Split, val: Split):
+        self.config, self.model, self.train, self.val = config, model, train, val
+        self.forward = torch.compile(model) if config.compile else model
+        self.device = train.X.device
+        self.steps_per_epoch = -(-len(train) // config.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr,
+                                         weight_decay=config.weight_decay)
+        self.schedule = build_schedule(config.schedule, config.lr, self.total_steps, self.steps_per_epoch)
+        self.augment = get_augmentation(config.augment)
+        self.aug_generator = torch.Generator().manual_seed(config.seed + 1)
+        self.history = History(_config_dict(config))
+        self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
+        self.epoch_sums = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, seen
+        self.best_state: dict | None = None
+        self.best_acc, self.bad_epochs, self.pending = -1.0, 0, []
+
+    def state_dict(self) -> dict:
+        return {
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+            "epoch_sums": self.epoch_sums.cpu(), "aug_generator": self.aug_generator.get_state(),
+            "cpu_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None,
+            "history": asdict(self.history), "best_state": self.best_state,
+            "best_acc": self.best_acc, "bad_epochs": self.bad_epochs,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        self.epoch_sums = state["epoch_sums"].to(self.device)
+        self.aug_generator.set_state(state["aug_generator"])
+        torch.set_rng_state(state["cpu_rng"])
+        if state["cuda_rng"] is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        self.history = History(**state["history"])
+        self.best_state, self.best_acc, self.bad_epochs = state["best_state"], state["best_acc"], state["bad_epochs"]
+
+
+def _save(state: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def _train_step(run: _Run, X: torch.Tensor, y: torch.Tensor) -> None:
+    config = run.config
+    x = to_float(X)
+    if run.augment is not None:
+        x = run.augment(x, generator=run.aug_generator)
+    if config.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    for group in run.optimizer.param_groups:
+        group["lr"] = run.schedule(run.step)
+    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=config.amp and run.device.type == "cuda"):
+        logits = run.forward(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    run.optimizer.step()
+    detached = loss.detach()
+    run.pending.append(detached)
+    run.epoch_sums += torch.stack([detached.double() * len(y), (logits.argmax(1) == y).sum().double(),
+                                   torch.tensor(float(len(y)), dtype=torch.float64, device=run.device)])
+    run.step += 1
+    run.batch_in_epoch += 1
+
+
+def _flush(run: _Run, checkpoint: Path | None) -> None:
+    """Move pending losses to the history; stop with a clear message at the first non-finite one."""
+    if not run.pending:
+        return
+    losses = torch.stack(run.pending).float().cpu()
+    first_step = run.step - len(losses)
+    run.pending = []
+    bad = (~torch.isfinite(losses)).nonzero()
+    if len(bad):
+        i = int(bad[0])
+        kept = (f"the last good checkpoint (end of epoch {run.epoch}) is {checkpoint}" if checkpoint is not None
+                and checkpoint.exists() else "no checkpoint was kept (pass checkpoint= to keep one)")
+        raise TrainingDiverged(f"The training loss became {losses[i].item()} at step {first_step + i + 1} "
+                               f"(epoch {run.epoch + 1}); training stopped and {kept}; lower the learning rate "
+                               f"(now {run.config.lr}) or use a warm-up schedule such as onecycle.")
+    run.history.step_loss.extend(losses.tolist())
+
+
+def _end_epoch(run: _Run, seconds: float, callbacks: Sequence[Callback], checkpoint: Path | None) -> bool:
+    """Evaluate, record, checkpoint; return True when early stopping says stop."""
+    loss_sum, correct, seen = run.epoch_sums.tolist()
+    val_loss, val_acc = evaluate(run.model, run.val, amp=run.config.amp)
+    run.epoch += 1
+    run.batch_in_epoch = 0
+    run.epoch_sums.zero_()
+    run.history.epochs.append({"epoch": run.epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                               "val_loss": val_loss, "val_acc": val_acc, "lr": run.schedule(run.step - 1),
+                               "seconds": seconds})
+    if val_acc > run.best_acc:
+        run.best_acc, run.bad_epochs, run.history.best_epoch = val_acc, 0, run.epoch
+        run.best_state = {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()}
+        if checkpoint is not None:
+            _save({"model": run.best_state, "epoch": run.epoch, "val_acc": val_acc,
+                   "config": run.history.config}, checkpoint.with_name("best.pt"))
+    else:
+        run.bad_epochs += 1
+    stop = run.config.patience is not None and run.bad_epochs >= run.config.patience
+    run.history.stopped_early = stop and run.epoch < run.config.epochs
+    if checkpoint is not None:
+        _save(run.state_dict(), checkpoint)
+        run.history.save(checkpoint.with_name("history.json"))
+    for cb in callbacks:
+        cb.on_epoch_end(run)
+    return stop
+
+
+def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | None = None,
+        callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
+        resume: bool = False, restore_best: bool = True) -> TrainResult:
+    """Train a model on ``train`` (on its device), selecting epochs on ``val``.
+
+    Parameters
+    ----------
+    config
+        The run's settings; ``config.model`` names the model unless ``model`` is given.
+    train, val
+        uint8 splits on the device to train on; batches never leave it.
+    model
+        Train this module instead of a new ``build_model(config.model)``.
+    callbacks
+        Objects with ``on_batch_end(state)`` and ``on_epoch_end(state)``.
+    checkpoint_dir
+        Keep ``last.pt`` (for resume), ``best.pt`` and ``history.json`` there.
+    resume
+        Continue from ``checkpoint_dir/last.pt`` when it exists.
+    restore_best
+        Return the weights of the best validation epoch rather than the last.
+
+    Returns
+    -------
+    TrainResult
+        The model (on the device) and its History.
+    """
+    config.validate()
+    if model is None:
+        torch.manual_seed(config.seed)  # the initial weights, drawn on the CPU: the same on every device
+        model = build_model(config.model)
+    model = model.to(train.X.device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    torch.manual_seed(config.seed + 2)  # dropout's generator
+    run = _Run(config, model, train, val)
+    checkpoint = Path(checkpoint_dir) / "last.pt" if checkpoint_dir is not None else None
+    if resume and checkpoint is not None and checkpoint.exists():
+        run.load_state_dict(torch.load(checkpoint, map_location=run.device, weights_only=False))
+    bar = tqdm(total=run.total_steps, initial=run.step, desc=config.model, disable=not config.progress,
+               unit="step", leave=False)
+    with _deferred_interrupt() as interrupted:
+        _loop(run, callbacks, checkpoint, bar, interrupted)
+    if restore_best and run.best_state is not None:
+        model.load_state_dict(run.best_state)
+    return TrainResult(model, run.history)
+
+
+@contextmanager
+def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """Turn Ctrl-C into a flag checked between steps, so a checkpoint never holds half a step."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    requested: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: requested.append(signum))
+    try:
+        yield lambda: bool(requested)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _loop(run: _Run, callbacks: Sequence[Callback], checkpoint: Path | None, bar, interrupted) -> None:
+    config, train = run.config, run.train
+    try:
+        stop = run.history.stopped_early
+        while run.epoch < config.epochs and not stop:
+            run.model.train()
+            order = batches(train, config.batch_size, generator=_epoch_generator(config.seed, run.epoch))
+            start = time.perf_counter()
+            for X, y in islice(order, run.batch_in_epoch, None):
+                _train_step(run, X, y)
+                for cb in callbacks:
+                    cb.on_batch_end(run)
+                if interrupted():
+                    raise KeyboardInterrupt
+                if run.step % config.check_every == 0:
+                    _flush(run, checkpoint)
+                    bar.set_postfix(epoch=run.epoch + 1, loss=f"{run.history.step_loss[-1]:.3f}", refresh=False)
+                bar.update(1)
+            _flush(run, checkpoint)
+            if run.device.type == "cuda":
+                torch.cuda.synchronize(run.device)
+            stop = _end_epoch(run, time.perf_counter() - start, callbacks, checkpoint)
+            bar.set_postfix(epoch=run.epoch, val_acc=f"{run.history.epochs[-1]['val_acc']:.4f}")
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            _flush(run, checkpoint)
+            _save(run.state_dict(), checkpoint)
+            print(f"Interrupted at step {run.step}; `fit(..., resume=True)` continues from {checkpoint}.")
+        raise
+    finally:
+        bar.close()
