@@ -11,7 +11,7 @@ from .data import Split, to_float
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, split: Split, batch_size: int = 2000, amp: bool = True) -> torch.Tensor:
+def predict_logits(model: nn.Module, split: Split, batch_size: int = 256, amp: bool = True) -> torch.Tensor:
     """Logits (N, 10) of ``model`` on every image of ``split``, in eval mode, returned in float32 on the split's device.
 
     On CUDA with ``amp`` the forward pass runs in bf16, as in training.
@@ -29,7 +29,7 @@ def predict_logits(model: nn.Module, split: Split, batch_size: int = 2000, amp: 
     return torch.cat(out)
 
 
-def evaluate(model: nn.Module, split: Split, batch_size: int = 2000, amp: bool = True) -> tuple[float, float]:
+def evaluate(model: nn.Module, split: Split, batch_size: int = 256, amp: bool = True) -> tuple[float, float]:
     """Mean cross-entropy loss and accuracy of ``model`` on ``split``."""
     logits = predict_logits(model, split, batch_size, amp)
     loss = F.cross_entropy(logits, split.y).item()

@@ -52,3 +52,31 @@ def test_sample_grid_refuses_more_images_than_given(small):
 def test_histogram_bin_width_must_divide_256(small):
     with pytest.raises(UserError, match="bin_width must divide 256"):
         plots.plot_pixel_histograms(torch.ones(10, 256), bin_width=7)
+
+
+def test_training_plots_return_figures_and_respect_ax(small):
+    from mnist_explore.train import History
+
+    X, y = small
+    histories = {"a": [History({}, epochs=[{"val_acc": 0.9 + i / 100, "epoch": i} for i in range(3)]) for _ in range(2)]}
+    probs = torch.softmax(torch.randn(50, 10, generator=torch.Generator().manual_seed(0)), dim=1)
+    draws = [
+        lambda ax: plots.plot_augmentations(X[0].float() / 255, X[1:16].float() / 255, ax=ax),
+        lambda ax: plots.plot_learning_curves(histories, "val_acc", ax=ax),
+        lambda ax: plots.plot_confusion_matrix(torch.eye(10, dtype=torch.long) * 5 + 1, ax=ax),
+        lambda ax: plots.plot_misclassified(X[:5], y[:5], probs[:5].argmax(1), probs[:5].max(1).values, ax=ax),
+    ]
+    for draw in draws:
+        fig = draw(None)
+        assert isinstance(fig, Figure) and fig.axes[0].get_title()
+        plt.close(fig)
+        fig, ax = plt.subplots()
+        assert draw(ax) is fig
+        plt.close(fig)
+
+
+def test_training_plots_refuse_bad_input(small):
+    with pytest.raises(UserError, match="Unknown metric 'acc'"):
+        plots.plot_learning_curves({}, "acc")
+    with pytest.raises(UserError, match="no misclassified images"):
+        plots.plot_misclassified(small[0][:0], [], [], [])

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from . import plots, stats
-from .data import batches
-from .figures import Context, recipe
+from .. import plots, stats
+from ..data import batches
+from ..figures import Context, recipe
 
 NOTEBOOK = "01_data_statistics"
 

@@ -1,52 +1,14 @@
-"""Figures of the data set: ``plot_something(data, ax=None, **kw) -> Figure``.
-
-Each function draws into ``ax`` when given, and otherwise makes its own figure.
-Grids of images are drawn as one mosaic on one axes, so that small multiples
-share a single colour scale by construction. Nothing here saves a file: see
-``figures.save_figure``.
-"""
+"""Figures of the data set (notebook 01)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .errors import UserError
-
-DIGIT_COLORS = plt.get_cmap("tab10").colors  # class k is always drawn in colour k
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return fig, ax
-
-
-def _numpy(t) -> np.ndarray:
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
-
-
-def mosaic(images: np.ndarray, ncols: int, pad: int = 2, fill: float = np.nan) -> np.ndarray:
-    """Tile images (N, H, W) into one array of ``ncols`` columns, ``pad`` pixels apart."""
-    n, h, w = images.shape
-    nrows = -(-n // ncols)
-    out = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad), fill, dtype=float)
-    for i, img in enumerate(images):
-        r, c = divmod(i, ncols)
-        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = img
-    return out
-
-
-def _label_tiles(ax: Axes, labels: Sequence[str], ncols: int, size: int, pad: int = 2) -> None:
-    for i, text in enumerate(labels):
-        r, c = divmod(i, ncols)
-        ax.text(c * (size + pad) + 1, r * (size + pad) + 1, text, color="#ffcc00", fontsize=9,
-                fontweight="bold", va="top", ha="left")
+from ..errors import UserError
+from ._common import DIGIT_COLORS, _axes, _label_tiles, _numpy, mosaic
 
 
 def plot_sample_grid(X, y, n: int = 25, ncols: int = 5, classes: Sequence[str] | None = None,

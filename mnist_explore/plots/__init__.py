@@ -1,0 +1,18 @@
+"""Figures: ``plot_something(data, ax=None, **kw) -> Figure``, one module per topic.
+
+Each function draws into ``ax`` when given, and otherwise makes its own figure.
+Nothing here saves a file: see ``figures.save_figure``.
+"""
+from ._common import DIGIT_COLORS, mosaic
+from .data import (plot_class_counts, plot_class_means, plot_intensity_fractions, plot_mean_intensity,
+                   plot_pixel_histograms, plot_pixel_std, plot_sample_grid)
+from .training import (plot_augmentations, plot_confusion_matrix, plot_learning_curves, plot_misclassified,
+                       plot_search_curves, plot_search_summary)
+
+__all__ = [
+    "DIGIT_COLORS", "mosaic",
+    "plot_sample_grid", "plot_class_counts", "plot_class_means", "plot_pixel_histograms",
+    "plot_mean_intensity", "plot_pixel_std", "plot_intensity_fractions",
+    "plot_augmentations", "plot_learning_curves", "plot_confusion_matrix", "plot_misclassified",
+    "plot_search_curves", "plot_search_summary",
+]

@@ -1,0 +1,130 @@
+"""Model search: the walkthroughs' progression of models, with and without augmentation, over seeds.
+
+Every run uses the same recipe (Adam, OneCycle, batch 128) and the same
+validation split; each run's epoch is chosen on validation, and the test set is
+scored once per trained model, after training.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from .data import Dataset, train_val_split
+from .errors import UserError
+from .metrics import accuracy, error_count, predict_logits
+from .models import count_parameters
+from .train import History, TrainConfig, fit
+
+PROGRESSION = ["linear", "mlp", "first_cnn", "second_cnn", "vgg", "vgg_dropout", "vgg_bn_dropout"]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How much to train: per profile, so that CI, `make figures` and a GPU each get a sensible size."""
+
+    train_size: int | None  # images of the 55,000-image training split to use; None: all
+    epochs: int
+    seeds: tuple[int, ...]
+    models: tuple[str, ...] = tuple(PROGRESSION)
+    augments: tuple[str | None, ...] = (None, "affine")
+    batch_size: int = 128
+    lr: float = 2e-3
+    val_size: int = 5000
+    test_size: int | None = None  # None: all 10,000 (quick mode scores a subset: it is a smoke test)
+
+
+PROFILE_SETTINGS = {
+    "quick": SearchSettings(train_size=1000, epochs=1, seeds=(0, 1), val_size=1000, test_size=2000),
+    "default": SearchSettings(train_size=15000, epochs=3, seeds=(0, 1)),  # ~9 min on a 2-core CPU
+    "full": SearchSettings(train_size=None, epochs=12, seeds=(0, 1, 2)),
+}
+
+
+@dataclass
+class Run:
+    model: str
+    augment: str | None
+    seed: int
+    history: History
+    parameters: int
+    test_acc: float
+    test_errors: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} + aug" if self.augment else self.model
+
+
+@dataclass
+class SearchResult:
+    settings: SearchSettings
+    runs: list[Run] = field(default_factory=list)
+    best_label: str = ""
+    best_test_probs: torch.Tensor | None = None  # softmax on the test set of the best run of the best config
+
+    def by_label(self) -> dict[str, list[Run]]:
+        groups: dict[str, list[Run]] = {}
+        for run in self.runs:
+            groups.setdefault(run.label, []).append(run)
+        return groups
+
+    def histories(self) -> dict[str, list[History]]:
+        return {label: [r.history for r in runs] for label, runs in self.by_label().items()}
+
+
+def model_search(dataset: Dataset, settings: SearchSettings, progress: bool = True) -> SearchResult:
+    """Train every (model, augmentation) of ``settings`` for each seed on ``dataset`` (already on its device)."""
+    train, val = train_val_split(dataset.train, settings.val_size, seed=0)
+    if settings.train_size is not None:
+        if not 0 < settings.train_size <= len(train):
+            raise UserError(f"train_size must be between 1 and {len(train)}, got {settings.train_size}.")
+        train = train.subset(torch.arange(settings.train_size))  # the split is shuffled: a random subset
+    test = dataset.test if settings.test_size is None else dataset.test.subset(torch.arange(settings.test_size))
+    result, best_val, best_probs = SearchResult(settings), {}, {}
+    plan = [(m, a, s) for m in settings.models for a in settings.augments for s in settings.seeds]
+    for model_name, augment, seed in tqdm(plan, desc="model search", unit="run", disable=not progress):
+        config = TrainConfig(model=model_name, epochs=settings.epochs, batch_size=settings.batch_size,
+                             lr=settings.lr, schedule="onecycle", augment=augment, seed=seed, progress=False)
+        trained = fit(config, train, val)
+        probs = predict_logits(trained.model, test).softmax(dim=1)
+        y_pred = probs.argmax(dim=1)
+        run = Run(model_name, augment, seed, trained.history, count_parameters(trained.model),
+                  accuracy(y_pred, test.y), error_count(y_pred, test.y))
+        result.runs.append(run)
+        if trained.history.best_val_acc > best_val.get(run.label, (-1.0,))[0]:
+            best_val[run.label] = (trained.history.best_val_acc,)
+            best_probs[run.label] = probs.cpu()
+    rows = summary(result)
+    result.best_label = max(rows, key=lambda r: r["val_acc"])["label"]
+    result.best_test_probs = best_probs[result.best_label]
+    return result
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else float("nan")
+
+
+def summary(result: SearchResult) -> list[dict]:
+    """One row per (model, augmentation): parameters, s/epoch, best validation and test accuracy (mean, std)."""
+    rows = []
+    for label, runs in result.by_label().items():
+        val_acc, val_std = _mean_std([r.history.best_val_acc for r in runs])
+        test_acc, test_std = _mean_std([r.test_acc for r in runs])
+        rows.append({"label": label, "parameters": runs[0].parameters,
+                     "s_per_epoch": statistics.fmean(e["seconds"] for r in runs for e in r.history.epochs),
+                     "val_acc": val_acc, "val_std": val_std, "test_acc": test_acc, "test_std": test_std,
+                     "test_errors": statistics.fmean(r.test_errors for r in runs), "seeds": len(runs)})
+    return rows
+
+
+def format_summary(rows: list[dict]) -> str:
+    """The summary as a fixed-width text table (accuracies in %, mean ± std over seeds)."""
+    lines = [f"{'model':22s} {'params':>9s} {'s/epoch':>8s} {'best val acc %':>16s} {'test acc %':>16s} {'errors':>7s}"]
+    for r in rows:
+        lines.append(f"{r['label']:22s} {r['parameters']:>9,d} {r['s_per_epoch']:>8.2f} "
+                     f"{100 * r['val_acc']:>8.2f} ± {100 * r['val_std']:<5.2f} "
+                     f"{100 * r['test_acc']:>8.2f} ± {100 * r['test_std']:<5.2f} {r['test_errors']:>7.1f}")
+    return "\n".join(lines)
