@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import random
 
 import numpy as np
@@ -68,3 +69,18 @@ def seed_everything(seed: int) -> None:
 def quick_mode() -> bool:
     """True when ``MNIST_EXPLORE_QUICK=1``: notebooks and recipes shrink data and epochs (CI)."""
     return os.environ.get(QUICK_ENV, "0").strip().lower() in {"1", "true", "yes"}
+
+
+def describe_device(device: torch.device) -> str:
+    """The hardware behind ``device`` in words, for benchmark records and notebook outputs."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
+    if device.type == "mps":
+        return f"Apple MPS ({platform.machine()})"
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"CPU: {model}, {torch.get_num_threads()} threads"

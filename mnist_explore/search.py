@@ -14,9 +14,10 @@ from tqdm.auto import tqdm
 
 from .data import Dataset, train_val_split
 from .errors import UserError
+from .history import History
 from .metrics import accuracy, error_count, predict_logits
 from .models import count_parameters
-from .train import History, TrainConfig, fit
+from .train import TrainConfig, fit
 
 PROGRESSION = ["linear", "mlp", "first_cnn", "second_cnn", "vgg", "vgg_dropout", "vgg_bn_dropout"]
 
@@ -41,6 +42,13 @@ PROFILE_SETTINGS = {
     "default": SearchSettings(train_size=15000, epochs=3, seeds=(0, 1)),  # ~9 min on a 2-core CPU
     "full": SearchSettings(train_size=None, epochs=12, seeds=(0, 1, 2)),
 }
+
+
+def settings_for(profile: str) -> SearchSettings:
+    """The search settings of a profile (quick, default or full)."""
+    if profile not in PROFILE_SETTINGS:
+        raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILE_SETTINGS)}.")
+    return PROFILE_SETTINGS[profile]
 
 
 @dataclass

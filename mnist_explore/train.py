@@ -9,7 +9,6 @@ device). An interrupt (Ctrl-C) saves such a checkpoint before it propagates.
 """
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -27,6 +26,7 @@ from tqdm.auto import tqdm
 from .augment import get_augmentation
 from .data import Split, batches, to_float
 from .errors import UserError
+from .history import History
 from .metrics import evaluate
 from .models import build_model
 from .optimizers import build_optimizer
@@ -60,32 +60,6 @@ class TrainConfig:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}.")
         if self.patience is not None and self.patience < 1:
             raise UserError(f"patience must be at least 1 (or None to never stop early), got {self.patience}.")
-
-
-@dataclass
-class History:
-    """Per-step training loss and per-epoch metrics of one run."""
-
-    config: dict
-    step_loss: list[float] = field(default_factory=list)
-    epochs: list[dict] = field(default_factory=list)  # epoch, train/val loss and accuracy, lr, seconds
-    best_epoch: int | None = None
-    stopped_early: bool = False
-
-    @property
-    def best_val_acc(self) -> float | None:
-        return None if self.best_epoch is None else self.epochs[self.best_epoch - 1]["val_acc"]
-
-    @property
-    def train_seconds(self) -> float:
-        return sum(e["seconds"] for e in self.epochs)
-
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=1))
-
-    @classmethod
-    def load(cls, path: str | Path) -> History:
-        return cls(**json.loads(Path(path).read_text()))
 
 
 class Callback:
@@ -135,7 +109,8 @@ class _Run:
         self.aug_generator = torch.Generator().manual_seed(config.seed + 1)
         self.history = History(_config_dict(config))
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
-        self.epoch_sums = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, seen
+        self.epoch_sums = torch.zeros(2, dtype=torch.float64, device=self.device)  # loss sum, correct: no sync per step
+        self.epoch_seen = 0
         self.best_state: dict | None = None
         self.best_acc, self.bad_epochs, self.pending = -1.0, 0, []
 
@@ -143,7 +118,7 @@ class _Run:
         return {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-            "epoch_sums": self.epoch_sums.cpu(), "aug_generator": self.aug_generator.get_state(),
+            "epoch_sums": self.epoch_sums.cpu(), "epoch_seen": self.epoch_seen, "aug_generator": self.aug_generator.get_state(),
             "cpu_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None,
             "history": asdict(self.history), "best_state": self.best_state,
@@ -154,7 +129,7 @@ class _Run:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-        self.epoch_sums = state["epoch_sums"].to(self.device)
+        self.epoch_sums, self.epoch_seen = state["epoch_sums"].to(self.device), state["epoch_seen"]
         self.aug_generator.set_state(state["aug_generator"])
         torch.set_rng_state(state["cpu_rng"])
         if state["cuda_rng"] is not None and self.device.type == "cuda":
@@ -187,8 +162,8 @@ def _train_step(run: _Run, X: torch.Tensor, y: torch.Tensor) -> None:
     run.optimizer.step()
     detached = loss.detach()
     run.pending.append(detached)
-    run.epoch_sums += torch.stack([detached.double() * len(y), (logits.argmax(1) == y).sum().double(),
-                                   torch.tensor(float(len(y)), dtype=torch.float64, device=run.device)])
+    run.epoch_sums += torch.stack([detached.double() * len(y), (logits.argmax(1) == y).sum().double()])
+    run.epoch_seen += len(y)
     run.step += 1
     run.batch_in_epoch += 1
 
@@ -213,11 +188,12 @@ def _flush(run: _Run, checkpoint: Path | None) -> None:
 
 def _end_epoch(run: _Run, seconds: float, callbacks: Sequence[Callback], checkpoint: Path | None) -> bool:
     """Evaluate, record, checkpoint; return True when early stopping says stop."""
-    loss_sum, correct, seen = run.epoch_sums.tolist()
+    (loss_sum, correct), seen = run.epoch_sums.tolist(), run.epoch_seen
     val_loss, val_acc = evaluate(run.model, run.val, amp=run.config.amp)
     run.epoch += 1
     run.batch_in_epoch = 0
     run.epoch_sums.zero_()
+    run.epoch_seen = 0
     run.history.epochs.append({"epoch": run.epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                                "val_loss": val_loss, "val_acc": val_acc, "lr": run.schedule(run.step - 1),
                                "seconds": seconds})

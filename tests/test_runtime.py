@@ -71,8 +71,11 @@ import numpy as np, torch, matplotlib
 random.seed(1); np.random.seed(1); torch.manual_seed(1)
 before = (random.getstate(), np.random.get_state()[1].tolist(), torch.get_rng_state().tolist(),
           dict(matplotlib.rcParams))
-import mnist_explore, mnist_explore.data, mnist_explore.stats, mnist_explore.plots
-import mnist_explore.figures, mnist_explore.recipes, mnist_explore.runtime, mnist_explore.cli
+import importlib, pkgutil, mnist_explore
+modules = [m.name for m in pkgutil.walk_packages(mnist_explore.__path__, "mnist_explore.") if m.name != "mnist_explore.__main__"]
+assert len(modules) > 15, modules
+for name in modules:
+    importlib.import_module(name)
 after = (random.getstate(), np.random.get_state()[1].tolist(), torch.get_rng_state().tolist(),
          dict(matplotlib.rcParams))
 assert before == after, "importing mnist_explore changed global state"

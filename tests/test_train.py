@@ -5,7 +5,8 @@ import torch
 
 from mnist_explore.data import train_val_split
 from mnist_explore.errors import UserError
-from mnist_explore.train import Callback, History, TrainConfig, TrainingDiverged, fit
+from mnist_explore.history import History
+from mnist_explore.train import Callback, TrainConfig, TrainingDiverged, fit
 
 
 @pytest.fixture(scope="module")

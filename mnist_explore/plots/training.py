@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..errors import UserError
 from ._common import _axes, _label_tiles, _numpy, mosaic
@@ -43,6 +44,7 @@ def plot_learning_curves(runs: Mapping[str, Sequence], metric: str = "val_acc", 
             std = values.std(axis=0, ddof=1)
             ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(METRICS[metric])
     ax.set_title(f"{METRICS[metric].capitalize()} per epoch (mean ± std over seeds)")
     ax.grid(True, alpha=0.3)

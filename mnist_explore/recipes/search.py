@@ -8,13 +8,13 @@ from ..augment import random_affine
 from ..data import to_float
 from ..figures import Context, recipe
 from ..metrics import confusion_matrix, misclassified
-from ..search import PROFILE_SETTINGS, SearchResult, model_search, summary
+from ..search import SearchResult, model_search, settings_for, summary
 
 NOTEBOOK = "03_model_search"
 
 
 def _search(ctx: Context) -> SearchResult:
-    return ctx.memo("model_search", lambda: model_search(ctx.dataset("mnist"), PROFILE_SETTINGS[ctx.profile]))
+    return ctx.memo("model_search", lambda: model_search(ctx.dataset("mnist"), settings_for(ctx.profile)))
 
 
 @recipe("train_augmentations", "one digit and 15 random affine augmentations of it", NOTEBOOK)
