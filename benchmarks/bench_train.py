@@ -92,8 +92,8 @@ def on_device_epoch_seconds(name: str, train: Split, val: Split, steps: int) -> 
 
 
 def host_label(device: torch.device) -> str:
-    words = describe_device(device).split("(")[0] if device.type == "cuda" else describe_device(device)
-    return re.sub(r"[^a-z0-9]+", "-", f"{device.type} {words}".lower()).strip("-")
+    """A file-name slug of the hardware, e.g. ``cpu-amd-epyc-2-threads`` or ``nvidia-h100-80gb-hbm3``."""
+    return re.sub(r"[^a-z0-9]+", "-", describe_device(device).split("(CUDA")[0].lower()).strip("-")
 
 
 def main() -> int:

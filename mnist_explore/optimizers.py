@@ -10,6 +10,7 @@ from .errors import UserError
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, **kw),
     "sgd_momentum": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.5, **kw),  # the walkthrough's
+    "momentum": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.9, **kw),  # heavy ball, 0.9
     "nesterov": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, **kw),
     "adagrad": lambda params, lr, **kw: torch.optim.Adagrad(params, lr=lr, **kw),
     "adadelta": lambda params, lr, **kw: torch.optim.Adadelta(params, lr=lr, **kw),

@@ -292,8 +292,9 @@ def _loop(run: _Run, callbacks: Sequence[Callback], checkpoint: Path | None, bar
                 if interrupted():
                     raise KeyboardInterrupt
                 if run.step % config.check_every == 0:
-                    _flush(run, checkpoint)
-                    bar.set_postfix(epoch=run.epoch + 1, loss=f"{run.history.step_loss[-1]:.3f}", refresh=False)
+                    _flush(run, checkpoint)  # syncs anyway: the running accuracy costs nothing more
+                    bar.set_postfix(epoch=run.epoch + 1, loss=f"{run.history.step_loss[-1]:.3f}",
+                                    acc=f"{run.epoch_sums[1].item() / run.epoch_seen:.3f}", refresh=False)
                 bar.update(1)
             _flush(run, checkpoint)
             if run.device.type == "cuda":

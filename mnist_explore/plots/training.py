@@ -67,7 +67,9 @@ def plot_confusion_matrix(cm, classes: Sequence[str] | None = None, ax: Axes | N
     ax.set_yticks(range(len(cm)), classes)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="misclassified images (log scale)")
+    vmax = image.norm.vmax
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if t <= vmax]
+    fig.colorbar(image, ax=ax, shrink=0.8, ticks=ticks, format="%d", label="misclassified images (log scale)")
     total = cm.sum()
     ax.set_title(f"Confusion matrix: {total - np.trace(cm)} errors in {total:,} images")
     return fig
@@ -104,7 +106,8 @@ def plot_search_summary(rows: Sequence[Mapping], ax: Axes | None = None) -> Figu
     for y, r in enumerate(rows):
         ax.text(acc[y] + std[y] + 0.01 * span, y, f"{acc[y]:.2f}%  ·  {r['parameters']:,} params  ·  "
                 f"{r['s_per_epoch']:.2f} s/epoch", va="center", fontsize=7)
-    ax.set_xlim(low, acc.max() + std.max() + 0.75 * span)
+    ax.set_xlim(low, acc.max() + std.max() + 0.75 * span)  # room for the annotations
+    ax.set_xticks([t for t in ax.get_xticks() if low <= t <= 100])
     ax.invert_yaxis()
     ax.set_xlabel(f"test accuracy (%), mean ± std over {rows[0]['seeds']} seed(s)")
     ax.set_title("Model search: test accuracy of each model (light bars: with augmentation)")
