@@ -104,3 +104,38 @@ def test_bad_settings(small):
         scratch.train(X, y, X_val, y_val, backward="magic")
     with pytest.raises(UserError, match="lower the learning rate"), np.errstate(all="ignore"):
         scratch.train(X, y, X_val, y_val, epochs=1, lr=1e6)
+
+
+def test_study_selects_on_validation_and_summarises(mnist):
+    from dataclasses import replace
+
+    from mnist_explore.scratch_study import PROFILE_SETTINGS, run_study
+
+    settings = replace(PROFILE_SETTINGS["quick"], lr_grid=(0.01, 0.1), epochs_grid=(1,), seeds=(0, 1),
+                       cost_batch_sizes=(1, 4))
+    study = run_study(mnist, settings, progress=False)
+    assert len(study.grid) == 2 and study.lr == max(study.grid, key=lambda g: g["val_acc"])["lr"]
+    summary = study.summary()
+    assert summary["numpy"]["test_acc"] == pytest.approx(np.mean([r["test_acc"] for r in study.numpy_runs]))
+    assert summary["numpy"]["test_acc"] > 0.8 and summary["pytorch"]["test_acc"] > 0.8
+    assert {(r["form"], r["batch_size"]) for r in study.costs} == {(f, n) for f in ("short", "jacobian") for n in (1, 4)}
+    assert study.test_pred.shape == (10000,) and study.params["W1"].shape == (784, 512)
+
+
+def test_scratch_plots(mnist):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from mnist_explore import plots
+
+    rows = [{"form": f, "batch_size": n, "seconds": n * (10 if f == "jacobian" else 1) * 1e-4,
+             "peak_bytes": n * (100 if f == "jacobian" else 1) * 1e4} for f in ("short", "jacobian") for n in (1, 8)]
+    fig = plots.plot_backward_costs(rows)
+    assert isinstance(fig, Figure) and "10x the time and 100x the memory" in fig._suptitle.get_text()
+    fig2 = plots.plot_weight_images(scratch.init_params(0)["W1"], n=16)
+    assert isinstance(fig2, Figure) and fig2.axes[0].get_title()
+    with pytest.raises(UserError, match="n must be between 1 and the number of hidden units"):
+        plots.plot_weight_images(scratch.init_params(0)["W1"], n=600)
+    with pytest.raises(UserError, match="Unknown cost 'flops'"):
+        plots.plot_backward_cost(rows, "flops")
+    plt.close("all")

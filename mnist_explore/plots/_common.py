@@ -35,8 +35,9 @@ def mosaic(images: np.ndarray, ncols: int, pad: int = 2, fill: float = np.nan) -
     return out
 
 
-def _label_tiles(ax: Axes, labels: Sequence[str], ncols: int, size: int, pad: int = 2, fontsize: float = 9) -> None:
+def _label_tiles(ax: Axes, labels: Sequence[str], ncols: int, size: int, pad: int = 2, fontsize: float = 9,
+                 color: str = "#ffcc00") -> None:
     for i, text in enumerate(labels):
         r, c = divmod(i, ncols)
-        ax.text(c * (size + pad) + 1, r * (size + pad) + 1, text, color="#ffcc00", fontsize=fontsize,
+        ax.text(c * (size + pad) + 1, r * (size + pad) + 1, text, color=color, fontsize=fontsize,
                 fontweight="bold", va="top", ha="left")

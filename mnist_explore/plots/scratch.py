@@ -12,6 +12,7 @@ from ..errors import UserError
 from ._common import _axes, _label_tiles, _numpy, mosaic
 
 COSTS = {"seconds": "seconds per backward pass", "peak_bytes": "peak memory allocated (MB)"}
+COST_TITLES = {"seconds": "Time per backward pass", "peak_bytes": "Peak memory NumPy allocates"}
 
 
 def plot_weight_images(W1, n: int = 16, ncols: int = 8, ax: Axes | None = None) -> Figure:
@@ -23,9 +24,9 @@ def plot_weight_images(W1, n: int = 16, ncols: int = 8, ax: Axes | None = None) 
     limit = float(np.abs(images).max())
     fig, ax = _axes(ax, (1.1 * ncols + 1.2, 1.2 * (-(-n // ncols)) + 0.8))
     image = ax.imshow(mosaic(images, ncols), cmap="RdBu_r", vmin=-limit, vmax=limit)
-    _label_tiles(ax, [f"unit {k}" for k in range(n)], ncols, 28, fontsize=6)
+    _label_tiles(ax, [f"unit {k}" for k in range(n)], ncols, 28, fontsize=6, color="black")
     ax.set_axis_off()
-    fig.colorbar(image, ax=ax, shrink=0.8, label="weight (red: pixel excites the unit, blue: inhibits)")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="weight (red excites, blue inhibits)")
     ax.set_title(f"What {n} hidden units look for: their 784 input weights as 28x28 images")
     return fig
 
@@ -45,7 +46,7 @@ def plot_backward_cost(rows: Sequence[Mapping], metric: str = "seconds", ax: Axe
     ax.set_ylabel(COSTS[metric])
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    ax.set_title(COSTS[metric].capitalize())
+    ax.set_title(COST_TITLES[metric])
     return fig
 
 
