@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from . import scratch
 from .data import Dataset, normalization, train_val_split
+from .errors import UserError
 from .metrics import predict_logits
 
 
@@ -58,8 +59,7 @@ class Study:
 
 
 def settings_for(profile: str) -> StudySettings:
-    from .errors import UserError
-
+    """The study's settings for a profile (quick, default or full)."""
     if profile not in PROFILE_SETTINGS:
         raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILE_SETTINGS)}.")
     return PROFILE_SETTINGS[profile]

@@ -102,8 +102,8 @@ def model_search(dataset: Dataset, settings: SearchSettings, progress: bool = Tr
         run = Run(model_name, augment, seed, trained.history, count_parameters(trained.model),
                   accuracy(y_pred, test.y), error_count(y_pred, test.y))
         result.runs.append(run)
-        if trained.history.best_val_acc > best_val.get(run.label, (-1.0,))[0]:
-            best_val[run.label] = (trained.history.best_val_acc,)
+        if trained.history.best_val_acc > best_val.get(run.label, -1.0):  # keep each config's best seed
+            best_val[run.label] = trained.history.best_val_acc
             best_probs[run.label] = probs.cpu()
     rows = summary(result)
     result.best_label = max(rows, key=lambda r: r["val_acc"])["label"]

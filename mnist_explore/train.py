@@ -50,6 +50,7 @@ class TrainConfig:
     amp: bool = True  # bf16 autocast; CUDA only
     channels_last: bool = True  # faster convolutions on CUDA and on the CPU alike
     compile: bool = False  # torch.compile the model
+    deterministic: bool = True  # on CUDA, deterministic cuDNN kernels: same seed, same GPU, same weights
     patience: int | None = None  # stop after this many epochs without a better validation accuracy
     check_every: int = 50  # steps between finite-loss checks and progress updates
     progress: bool = True
@@ -256,11 +257,24 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
         run.load_state_dict(torch.load(checkpoint, map_location=run.device, weights_only=False))
     bar = tqdm(total=run.total_steps, initial=run.step, desc=config.model, disable=not config.progress,
                unit="step", leave=False)
-    with _deferred_interrupt() as interrupted:
+    with _deferred_interrupt() as interrupted, _cudnn_deterministic(config.deterministic):
         _loop(run, callbacks, checkpoint, bar, interrupted)
     if restore_best and run.best_state is not None:
         model.load_state_dict(run.best_state)
     return TrainResult(model, run.history)
+
+
+@contextmanager
+def _cudnn_deterministic(enabled: bool) -> Iterator[None]:
+    """Pick deterministic cuDNN algorithms for the run, restoring the caller's settings afterwards."""
+    cudnn = torch.backends.cudnn
+    previous = cudnn.deterministic, cudnn.benchmark
+    if enabled:
+        cudnn.deterministic, cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        cudnn.deterministic, cudnn.benchmark = previous
 
 
 @contextmanager

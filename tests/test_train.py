@@ -89,3 +89,14 @@ def test_bad_settings_are_one_sentence(small):
         fit(config(model="resnet"), *small)
     with pytest.raises(UserError, match="Unknown optimizer 'lbfgs'"):
         fit(config(optimizer="lbfgs"), *small)
+
+
+def test_fit_restores_the_callers_cudnn_settings(small):
+    cudnn = torch.backends.cudnn
+    before = cudnn.deterministic, cudnn.benchmark
+    cudnn.benchmark = True
+    try:
+        fit(config(epochs=1), *small)
+        assert (cudnn.deterministic, cudnn.benchmark) == (before[0], True)
+    finally:
+        cudnn.deterministic, cudnn.benchmark = before
