@@ -73,7 +73,7 @@ _REGISTRY: dict[str, Recipe] = {}
 
 
 def recipe(name: str, summary: str, notebook: str) -> Callable:
-    """Register ``make(ctx) -> Figure`` as the recipe for ``figures/<name>.png``."""
+    """Register ``make(ctx)`` as the recipe for ``figures/<name>.png`` (a Figure) or ``<name>.gif`` (an Animation)."""
     def register(make: Callable[[Context], Figure]) -> Callable[[Context], Figure]:
         if name in _REGISTRY and _REGISTRY[name].make is not make:
             raise ValueError(f"two recipes are named {name!r}")
@@ -137,9 +137,14 @@ def render(selected: list[Recipe], ctx: Context, directory: str | Path | None = 
     entries, done = _read_manifest(manifest), []
     for item in tqdm(selected, desc=f"figures ({ctx.profile})", unit="fig"):
         start = time.perf_counter()
-        fig = item.make(ctx)
-        path = save_figure(fig, item.name, directory)
-        plt.close(fig)
+        made = item.make(ctx)
+        if isinstance(made, Figure):
+            path = save_figure(made, item.name, directory)
+            plt.close(made)
+        else:  # an animate.Animation
+            from .animate import save_gif
+
+            path = save_gif(made, item.name, directory)
         entry = {"name": item.name, "file": path.name, "profile": ctx.profile, "device": str(ctx.device),
                  "seed": ctx.seed, "version": __version__,
                  "seconds": round(time.perf_counter() - start, 2)}
