@@ -73,3 +73,10 @@ def save_gif(animation: Animation, name: str, directory: str | Path | None = Non
     path = directory / f"{name}.gif"
     iio.imwrite(path, np.stack(animation.frames), duration=1000 / animation.fps, loop=0)
     return path
+
+
+def gif_bytes(animation: Animation) -> bytes:
+    """The GIF as bytes, for showing inline in a notebook without writing a file."""
+    import imageio.v3 as iio
+
+    return iio.imwrite("<bytes>", np.stack(animation.frames), extension=".gif", duration=1000 / animation.fps, loop=0)

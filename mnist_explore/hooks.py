@@ -20,6 +20,7 @@ from torch import nn
 from .errors import UserError
 
 KINDS = ("weights", "grads", "acts")
+ACT_SAMPLE = 65_536  # activations are histogrammed from an even sample of at most this many values
 STATS = ("weight_norm", "grad_norm", "update_ratio", "grad_mean_abs", "grad_max_abs",
          "ks_normal", "ks_uniform", "kurtosis")
 
@@ -91,7 +92,7 @@ class Recorder:
         Names from ``recordable_layers(model)``; default all of them, in forward order.
     """
 
-    def __init__(self, model: nn.Module, every: int = 20, bins: int = 64, layers: list[str] | None = None):
+    def __init__(self, model: nn.Module, every: int = 20, bins: int = 96, layers: list[str] | None = None):
         available = recordable_layers(model)
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise UserError(f"every must be a positive whole number of steps, got {every!r}.")
@@ -108,6 +109,7 @@ class Recorder:
         self.rows: dict[str, list] = {k: [] for k in (*KINDS, *STATS)}
         self.steps: list[int] = []
         self._pending: dict[str, list] = {}
+        self._edge_tensors: dict[tuple, torch.Tensor] = {}
         self._before: list = [None] * len(self.names)
         self._handles = []
         for i, module in enumerate(self.modules):
@@ -116,15 +118,26 @@ class Recorder:
 
     # -- hooks ---------------------------------------------------------------------------------
     def _hist(self, kind: str, i: int, x: torch.Tensor) -> torch.Tensor:
-        x = x.detach().float()
+        x = x.detach().float().flatten()
         if self.edges[kind][i] is None:  # fixed at first sight: frames stay comparable
             reach = float(x.abs().max()) or 1.0
             lo = float(x.min())
-            # weights and gradients: symmetric, with room to grow; activations: their observed span, doubled
-            self.edges[kind][i] = ((-2 * reach, 2 * reach) if kind == "weights" else (-reach, reach)
+            # weights: symmetric, with room to grow 4x (trained layers outgrew 2x and piled into the end
+            # bins); gradients: the first step's span (they shrink); activations: their observed span, doubled
+            self.edges[kind][i] = ((-4 * reach, 4 * reach) if kind == "weights" else (-reach, reach)
                                    if kind == "grads" else (min(lo * 2, 0.0), 2 * reach))
         lo, hi = self.edges[kind][i]
-        return torch.histc(x.clamp(lo, hi), bins=self.bins, min=lo, max=hi)
+        key = (kind, i, x.device)
+        if key not in self._edge_tensors:  # the very edges history() reports, so ties fall the same way
+            self._edge_tensors[key] = torch.from_numpy(np.linspace(lo, hi, self.bins + 1)).to(x.device)
+        edges = self._edge_tensors[key]
+        # numpy.histogram's method: index by formula, then correct by one against the edges.
+        # With bincount it is 3x faster than torch.histc on the CPU at 65k values.
+        x = x.double().clamp(lo, hi)
+        index = ((x - lo) * (self.bins / (hi - lo))).long().clamp_(0, self.bins - 1)
+        index -= (x < edges[index]).long()
+        index += ((x >= edges[index + 1]) & (index != self.bins - 1)).long()
+        return torch.bincount(index, minlength=self.bins)
 
     def _slot(self, key: str) -> list:
         return self._pending.setdefault(key, [None] * len(self.names))
@@ -132,7 +145,10 @@ class Recorder:
     def _forward_hook(self, i: int):
         def hook(module, inputs, output):
             if self.recording and module.training:
-                self._slot("acts")[i] = self._hist("acts", i, output)
+                values = output.detach().flatten()
+                if len(values) > ACT_SAMPLE:  # histc over a whole conv output was most of a record's cost
+                    values = values[::len(values) // ACT_SAMPLE]
+                self._slot("acts")[i] = self._hist("acts", i, values)
         return hook
 
     def _grad_hook(self, i: int):
@@ -164,7 +180,7 @@ class Recorder:
                 before = self._before[i]
                 self._slot("update_ratio")[i] = (torch.linalg.vector_norm(module.weight.detach() - before)
                                                  / torch.linalg.vector_norm(before).clamp(min=1e-30))
-            zeros = torch.zeros(self.bins, device=self.modules[0].weight.device)
+            zeros = torch.zeros(self.bins, dtype=torch.long, device=self.modules[0].weight.device)
             for key in self.rows:
                 values = [zeros if v is None else v for v in self._slot(key)]  # acts of layers not run
                 self.rows[key].append(torch.stack(values))
@@ -203,7 +219,7 @@ class Recorder:
         self.close()
 
 
-def record_run(config, train, val, every: int, bins: int = 64):
+def record_run(config, train, val, every: int, bins: int = 96):
     """Train ``config`` with a recorder attached; return the engine's TrainResult and the RecorderHistory."""
     from .models import build_model
     from .train import fit

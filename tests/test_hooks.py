@@ -61,7 +61,7 @@ def test_records_every_n_steps_only():
         for s in range(7):
             one_step(model, optimizer, rec, seed=s)
     h = rec.history()
-    assert h.steps.tolist() == [0, 3, 6] and h.hists["weights"].shape == (3, 2, 64)
+    assert h.steps.tolist() == [0, 3, 6] and h.hists["weights"].shape == (3, 2, 96)
 
 
 def test_hooks_are_removed():
