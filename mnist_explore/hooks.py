@@ -219,13 +219,14 @@ class Recorder:
         self.close()
 
 
-def record_run(config, train, val, every: int, bins: int = 96):
-    """Train ``config`` with a recorder attached; return the engine's TrainResult and the RecorderHistory."""
+def record_run(config, train, val, every: int, bins: int = 96, model: nn.Module | None = None):
+    """Train ``config`` (or ``model``, when given) with a recorder attached; return (TrainResult, RecorderHistory)."""
     from .models import build_model
     from .train import fit
 
-    torch.manual_seed(config.seed)  # the same initial weights fit() would draw
-    model = build_model(config.model)
+    if model is None:
+        torch.manual_seed(config.seed)  # the same initial weights fit() would draw
+        model = build_model(config.model)
     with Recorder(model, every=every, bins=bins) as recorder:
         result = fit(config, train, val, model=model, callbacks=[recorder], restore_best=False)
     return result, recorder.history()

@@ -116,3 +116,19 @@ def build_model(name: str, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def deep_mlp(activation: str = "sigmoid", batch_norm: bool = False, depth: int = 8, width: int = 128) -> nn.Sequential:
+    """A deep, narrow MLP for the vanishing-gradient demonstration (notebook 06); not in the zoo.
+
+    ``depth`` hidden layers of ``width`` units with sigmoid or ReLU, optionally batch-normed,
+    after the usual Standardize layer; PyTorch's default initialisation.
+    """
+    activations = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+    if activation not in activations:
+        raise UserError(f"Unknown activation {activation!r}: choose one of {', '.join(activations)}.")
+    layers: list[nn.Module] = [Standardize(), nn.Flatten()]
+    for i in range(depth):
+        layers += [nn.Linear(784 if i == 0 else width, width), *([nn.BatchNorm1d(width)] if batch_norm else []),
+                   activations[activation]()]
+    return nn.Sequential(*layers, nn.Linear(width, NUM_CLASSES))

@@ -148,3 +148,32 @@ def test_static_views_are_titled_figures():
     with pytest.raises(UserError, match="Unknown kind"):
         plots.plot_histogram_heatmaps(h, "biases")
     plt.close("all")
+
+
+def test_gradient_figures_and_deep_mlp():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from mnist_explore import plots
+    from mnist_explore.models import deep_mlp
+
+    histories = {}
+    for label, kwargs in {"sigmoid": {"activation": "sigmoid"}, "bn": {"activation": "relu", "batch_norm": True}}.items():
+        torch.manual_seed(0)
+        model = deep_mlp(depth=4, width=16, **kwargs)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        with Recorder(model, every=1, bins=8) as rec:
+            x, y = torch.rand(32, 1, 28, 28), torch.randint(0, 10, (32,))
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            rec.step()
+        histories[label] = rec.history()
+    assert histories["sigmoid"].layers == ["fc1", "fc2", "fc3", "fc4", "fc5"]
+    g = histories["sigmoid"].stats["grad_mean_abs"][0]
+    assert g[0] < g[-1] / 10  # sigmoid: the first layer gets far less gradient than the last
+    for fig in (plots.plot_gradient_flow(histories["bn"]), plots.plot_gradient_by_depth(histories)):
+        assert isinstance(fig, Figure) and fig.axes[0].get_title()
+    with pytest.raises(UserError, match="Unknown activation 'gelu'"):
+        deep_mlp("gelu")
+    plt.close("all")

@@ -57,3 +57,38 @@ def plot_shape_stats(history) -> Figure:
     for ax in (ax_ks, ax_kurt):
         ax.grid(True, alpha=0.3)
     return fig
+
+
+def plot_gradient_flow(history) -> Figure:
+    """Mean and max |gradient| of each layer's weights over training, on a log scale."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(history.layers)))
+    for ax, stat, title in zip(axes, ("grad_mean_abs", "grad_max_abs"), ("mean |gradient|", "max |gradient|")):
+        for i, layer in enumerate(history.layers):
+            ax.plot(history.steps, history.stats[stat][:, i], color=colors[i], label=layer)
+        ax.set_yscale("log")
+        ax.set_xlabel("training step")
+        ax.set_title(f"{title.capitalize()} of each layer's weights")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("|dL/dW| (log scale)")
+    axes[1].legend(fontsize=8, title="layer (input first)")
+    fig.suptitle("Gradient flow: how much signal reaches each layer")
+    return fig
+
+
+def plot_gradient_by_depth(histories, record: int = 0, ax=None) -> Figure:
+    """Mean |gradient| per layer against depth, one line per network, at one recorded step (default the first)."""
+    from ._common import _axes
+
+    fig, ax = _axes(ax, (7, 4.3))
+    for label, history in histories.items():
+        values = history.stats["grad_mean_abs"][record]
+        ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel("mean |dL/dW| (log scale)")
+    steps = {int(h.steps[record]) for h in histories.values()}
+    ax.set_title(f"Vanishing gradients: mean |gradient| per layer at step {', '.join(map(str, sorted(steps)))}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return fig

@@ -53,31 +53,27 @@ def recorded_rmsprop_run(dataset, settings: RecordingSettings, seed: int = 0):
     return record_run(config, train, val, every=settings.every(len(train)))
 
 
-def _history(ctx: Context) -> RecorderHistory:
+def recorded_history(ctx: Context) -> RecorderHistory:
+    """The recorded RMSprop run of this context, shared by notebooks 05 and 06's recipes."""
     return ctx.memo("rmsprop_recording",
                     lambda: recorded_rmsprop_run(ctx.dataset("mnist"), settings_for(ctx.profile), ctx.seed)[1])
 
 
 @recipe("weights_gif", "GIF: second_cnn's weight distributions through RMSprop training", NOTEBOOK)
 def weights_gif(ctx: Context):
-    return histogram_frames(_history(ctx), "weights")
-
-
-@recipe("grads_gif", "GIF: gradient distributions, last layer first", NOTEBOOK)
-def grads_gif(ctx: Context):
-    return histogram_frames(_history(ctx), "grads")
+    return histogram_frames(recorded_history(ctx), "weights")
 
 
 @recipe("acts_gif", "GIF: activation distributions of each layer", NOTEBOOK)
 def acts_gif(ctx: Context):
-    return histogram_frames(_history(ctx), "acts")
+    return histogram_frames(recorded_history(ctx), "acts")
 
 
 @recipe("weights_heatmap", "each layer's weight histogram over training, as a heatmap", NOTEBOOK)
 def weights_heatmap(ctx: Context):
-    return plots.plot_histogram_heatmaps(_history(ctx), "weights")
+    return plots.plot_histogram_heatmaps(recorded_history(ctx), "weights")
 
 
 @recipe("weights_shape", "KS distance to normal and uniform fits, and kurtosis, over training", NOTEBOOK)
 def weights_shape(ctx: Context):
-    return plots.plot_shape_stats(_history(ctx))
+    return plots.plot_shape_stats(recorded_history(ctx))
