@@ -6,6 +6,8 @@ Nothing here saves a file: see ``figures.save_figure``.
 from ._common import DIGIT_COLORS, mosaic
 from .data import (plot_class_counts, plot_class_means, plot_intensity_fractions, plot_mean_intensity,
                    plot_pixel_histograms, plot_pixel_std, plot_sample_grid)
+from .hidden import (plot_class_maximising, plot_embedding, plot_feature_maps, plot_filters,
+                     plot_saliency)
 from .hooks import plot_gradient_by_depth, plot_gradient_flow, plot_histogram_heatmaps, plot_shape_stats
 from .scratch import plot_backward_cost, plot_backward_costs, plot_weight_images
 from .training import (plot_augmentations, plot_confusion_matrix, plot_learning_curves, plot_misclassified,
@@ -19,4 +21,5 @@ __all__ = [
     "plot_search_curves", "plot_search_summary",
     "plot_weight_images", "plot_backward_cost", "plot_backward_costs",
     "plot_histogram_heatmaps", "plot_shape_stats", "plot_gradient_flow", "plot_gradient_by_depth",
+    "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising",
 ]
