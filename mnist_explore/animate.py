@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import UserError
 from .hooks import KINDS, RecorderHistory
-from .paths import figures_dir
+from .paths import output_path
 
 TITLES = {"weights": "Weight distribution per layer", "grads": "Gradient distribution per layer (last layer first)",
           "acts": "Activation distribution per layer (layer outputs, before the nonlinearity)"}
@@ -68,9 +68,7 @@ def save_gif(animation: Animation, name: str, directory: str | Path | None = Non
     """Write ``<directory>/<name>.gif`` (default figures/), looping forever; return the path."""
     import imageio.v3 as iio
 
-    directory = Path(directory) if directory is not None else figures_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.gif"
+    path = output_path(name, ".gif", directory)
     iio.imwrite(path, np.stack(animation.frames), duration=1000 / animation.fps, loop=0)
     return path
 

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .data import Dataset, load_dataset
 from .errors import UserError
-from .paths import figures_dir
+from .paths import figures_dir, output_path
 
 DPI = 110
 MANIFEST = "MANIFEST.json"
@@ -91,9 +91,7 @@ def recipes() -> dict[str, Recipe]:
 
 def save_figure(fig: Figure, name: str, directory: str | Path | None = None) -> Path:
     """Write ``fig`` to ``<directory>/<name>.png`` at the suite's fixed dpi; return the path."""
-    directory = Path(directory) if directory is not None else figures_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.png"
+    path = output_path(name, ".png", directory)
     fig.savefig(path, dpi=DPI, facecolor="white")
     return path
 

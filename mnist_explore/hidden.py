@@ -61,6 +61,11 @@ def penultimate_features(model: nn.Module, split: Split, batch_size: int = 1000)
     return torch.cat(captured["last"]).flatten(1).float()
 
 
+def first_of_each_class(y: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """Index of the first example of each class in labels ``y``."""
+    return torch.stack([(y == k).nonzero()[0, 0] for k in range(num_classes)])
+
+
 def saliency(model: nn.Module, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
     """|d logit_target / d pixel| for each image (N, 28, 28); ``target`` defaults to the predicted class."""
     model.eval()

@@ -15,3 +15,10 @@ def data_dir() -> Path:
 def figures_dir() -> Path:
     """Where figures are written; ``MNIST_EXPLORE_FIGURES`` overrides it (tests point it at a temp dir)."""
     return Path(os.environ.get("MNIST_EXPLORE_FIGURES", PROJECT_ROOT / "figures"))
+
+
+def output_path(name: str, suffix: str, directory: str | Path | None = None) -> Path:
+    """``<directory>/<name><suffix>`` (directory default: figures_dir()), creating the directory."""
+    directory = Path(directory) if directory is not None else figures_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{name}{suffix}"

@@ -66,6 +66,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(int(seed))  # also seeds every CUDA device
 
 
+def by_profile(table: dict, profile: str):
+    """``table[profile]``, or a UserError listing the profiles the table knows."""
+    if profile not in table:
+        raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(table)}.")
+    return table[profile]
+
+
 def quick_mode() -> bool:
     """True when ``MNIST_EXPLORE_QUICK=1``: notebooks and recipes shrink data and epochs (CI)."""
     return os.environ.get(QUICK_ENV, "0").strip().lower() in {"1", "true", "yes"}

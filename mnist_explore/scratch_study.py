@@ -15,8 +15,8 @@ from tqdm.auto import tqdm
 
 from . import scratch
 from .data import Dataset, normalization, train_val_split
-from .errors import UserError
 from .metrics import predict_logits
+from .runtime import by_profile
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,7 @@ class Study:
 
 def settings_for(profile: str) -> StudySettings:
     """The study's settings for a profile (quick, default or full)."""
-    if profile not in PROFILE_SETTINGS:
-        raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILE_SETTINGS)}.")
-    return PROFILE_SETTINGS[profile]
+    return by_profile(PROFILE_SETTINGS, profile)
 
 
 def run_study(dataset: Dataset, settings: StudySettings, progress: bool = True) -> Study:

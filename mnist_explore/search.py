@@ -17,6 +17,7 @@ from .errors import UserError
 from .history import History
 from .metrics import accuracy, error_count, predict_logits
 from .models import count_parameters
+from .runtime import by_profile
 from .train import TrainConfig, fit
 
 PROGRESSION = ["linear", "mlp", "first_cnn", "second_cnn", "vgg", "vgg_dropout", "vgg_bn_dropout"]
@@ -46,9 +47,7 @@ PROFILE_SETTINGS = {
 
 def settings_for(profile: str) -> SearchSettings:
     """The search settings of a profile (quick, default or full)."""
-    if profile not in PROFILE_SETTINGS:
-        raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILE_SETTINGS)}.")
-    return PROFILE_SETTINGS[profile]
+    return by_profile(PROFILE_SETTINGS, profile)
 
 
 @dataclass

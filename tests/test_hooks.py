@@ -24,6 +24,16 @@ def one_step(model, optimizer, recorder, seed=0):
     return x
 
 
+def recorded(steps, every=1, bins=8):
+    """A tiny model trained ``steps`` steps under a recorder (closed afterwards); returns (model, recorder)."""
+    model = tiny()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with Recorder(model, every=every, bins=bins) as rec:
+        for s in range(steps):
+            one_step(model, optimizer, rec, seed=s)
+    return model, rec
+
+
 def reference_hist(values, edges):
     lo, hi = edges[0], edges[-1]
     return np.histogram(np.clip(values, lo, hi), bins=len(edges) - 1, range=(lo, hi))[0]
@@ -55,20 +65,14 @@ def test_histograms_and_stats_match_references():
 
 
 def test_records_every_n_steps_only():
-    model = tiny()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with Recorder(model, every=3) as rec:
-        for s in range(7):
-            one_step(model, optimizer, rec, seed=s)
+    _, rec = recorded(7, every=3, bins=96)
     h = rec.history()
     assert h.steps.tolist() == [0, 3, 6] and h.hists["weights"].shape == (3, 2, 96)
 
 
 def test_hooks_are_removed():
-    model = tiny()
+    model, rec = recorded(1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with Recorder(model, every=1) as rec:
-        one_step(model, optimizer, rec)
     assert all(not m._forward_hooks for m in model.modules())
     assert all(not getattr(p, "_post_accumulate_grad_hooks", None) for p in model.parameters())
     before = len(rec.steps)
@@ -77,12 +81,7 @@ def test_hooks_are_removed():
 
 
 def test_history_round_trips_through_npz(tmp_path):
-    model = tiny()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with Recorder(model, every=1, bins=8) as rec:
-        for s in range(3):
-            one_step(model, optimizer, rec, seed=s)
-    h = rec.history()
+    h = recorded(3)[1].history()
     h.save(tmp_path / "h.npz")
     loaded = RecorderHistory.load(tmp_path / "h.npz")
     assert loaded.layers == h.layers and np.array_equal(loaded.steps, h.steps)
@@ -95,12 +94,7 @@ def test_history_round_trips_through_npz(tmp_path):
 def test_gif_has_one_frame_per_record(tmp_path):
     import imageio.v3 as iio
 
-    model = tiny()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with Recorder(model, every=1, bins=8) as rec:
-        for s in range(5):
-            one_step(model, optimizer, rec, seed=s)
-    path = save_gif(histogram_frames(rec.history(), "grads"), "g", tmp_path)
+    path = save_gif(histogram_frames(recorded(5)[1].history(), "grads"), "g", tmp_path)
     assert iio.imread(path).shape[0] == 5
 
 
@@ -136,12 +130,7 @@ def test_static_views_are_titled_figures():
 
     from mnist_explore import plots
 
-    model = tiny()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with Recorder(model, every=1, bins=8) as rec:
-        for s in range(4):
-            one_step(model, optimizer, rec, seed=s)
-    h = rec.history()
+    h = recorded(4)[1].history()
     for fig in (plots.plot_histogram_heatmaps(h, "weights"), plots.plot_histogram_heatmaps(h, "acts"),
                 plots.plot_shape_stats(h)):
         assert isinstance(fig, Figure) and fig.axes[0].get_title()

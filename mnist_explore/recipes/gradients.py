@@ -8,10 +8,10 @@ import torch
 from .. import plots
 from ..animate import histogram_frames
 from ..data import Dataset, train_val_split
-from ..errors import UserError
 from ..figures import Context, recipe
 from ..hooks import RecorderHistory, record_run
 from ..models import deep_mlp
+from ..runtime import by_profile
 from ..train import TrainConfig
 from .weights import recorded_history
 
@@ -35,9 +35,7 @@ PROFILE_SETTINGS["full"] = PROFILE_SETTINGS["default"]
 
 
 def settings_for(profile: str) -> VanishingSettings:
-    if profile not in PROFILE_SETTINGS:
-        raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILE_SETTINGS)}.")
-    return PROFILE_SETTINGS[profile]
+    return by_profile(PROFILE_SETTINGS, profile)
 
 
 def vanishing_runs(dataset: Dataset, settings: VanishingSettings, seed: int = 0) -> dict[str, tuple]:

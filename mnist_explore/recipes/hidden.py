@@ -8,8 +8,8 @@ import torch
 
 from .. import hidden, plots
 from ..data import Dataset, to_float, train_val_split
-from ..errors import UserError
 from ..figures import Context, recipe
+from ..runtime import by_profile
 from ..train import TrainConfig, TrainResult, fit
 
 NOTEBOOK = "07_hidden_layers"
@@ -28,9 +28,7 @@ PROFILE_SETTINGS["full"] = PROFILE_SETTINGS["default"]
 
 
 def settings_for(profile: str) -> HiddenSettings:
-    if profile not in PROFILE_SETTINGS:
-        raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILE_SETTINGS)}.")
-    return PROFILE_SETTINGS[profile]
+    return by_profile(PROFILE_SETTINGS, profile)
 
 
 def trained_cnn(dataset: Dataset, settings: HiddenSettings, seed: int = 0) -> TrainResult:
@@ -82,7 +80,7 @@ def hidden_embeddings(ctx: Context):
 @recipe("hidden_saliency", "gradient saliency maps of ten test digits", NOTEBOOK)
 def hidden_saliency(ctx: Context):
     test = ctx.dataset("mnist").test
-    index = torch.stack([(test.y == k).nonzero()[0, 0] for k in range(10)])
+    index = hidden.first_of_each_class(test.y)
     x = to_float(test.X[index])
     return plots.plot_saliency(x[:, 0], hidden.saliency(_model(ctx), x), test.y[index])
 

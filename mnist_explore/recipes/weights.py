@@ -8,9 +8,9 @@ import torch
 from .. import plots
 from ..animate import histogram_frames
 from ..data import train_val_split
-from ..errors import UserError
 from ..figures import Context, recipe
 from ..hooks import RecorderHistory, record_run
+from ..runtime import by_profile
 from ..train import TrainConfig
 
 NOTEBOOK = "05_weight_distributions"
@@ -38,9 +38,7 @@ PROFILE_SETTINGS["full"] = PROFILE_SETTINGS["default"]
 
 
 def settings_for(profile: str) -> RecordingSettings:
-    if profile not in PROFILE_SETTINGS:
-        raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILE_SETTINGS)}.")
-    return PROFILE_SETTINGS[profile]
+    return by_profile(PROFILE_SETTINGS, profile)
 
 
 def recorded_rmsprop_run(dataset, settings: RecordingSettings, seed: int = 0):
