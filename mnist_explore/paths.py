@@ -12,6 +12,11 @@ def data_dir() -> Path:
     return Path(os.environ.get("MNIST_EXPLORE_DATA", PROJECT_ROOT / "data"))
 
 
+def cache_dir() -> Path:
+    """Where derived results are cached (tensors, embeddings); ``MNIST_EXPLORE_CACHE`` overrides ``<data>/cache``."""
+    return Path(os.environ.get("MNIST_EXPLORE_CACHE", data_dir() / "cache"))
+
+
 def figures_dir() -> Path:
     """Where figures are written; ``MNIST_EXPLORE_FIGURES`` overrides it (tests point it at a temp dir)."""
     return Path(os.environ.get("MNIST_EXPLORE_FIGURES", PROJECT_ROOT / "figures"))

@@ -6,6 +6,9 @@ Nothing here saves a file: see ``figures.save_figure``.
 from ._common import DIGIT_COLORS, mosaic
 from .data import (plot_class_counts, plot_class_means, plot_intensity_fractions, plot_mean_intensity,
                    plot_pixel_histograms, plot_pixel_std, plot_sample_grid)
+from .embeddings import (plot_axis_distributions, plot_components, plot_distance_distributions,
+                         plot_explained_variance, plot_map, plot_maps, plot_pca_scatter, plot_per_class,
+                         plot_reconstructions)
 from .hidden import (plot_class_maximising, plot_embedding, plot_feature_maps, plot_filters,
                      plot_saliency)
 from .hooks import plot_gradient_by_depth, plot_gradient_flow, plot_histogram_heatmaps, plot_shape_stats
@@ -21,5 +24,7 @@ __all__ = [
     "plot_search_curves", "plot_search_summary",
     "plot_weight_images", "plot_backward_cost", "plot_backward_costs",
     "plot_histogram_heatmaps", "plot_shape_stats", "plot_gradient_flow", "plot_gradient_by_depth",
+    "plot_explained_variance", "plot_pca_scatter", "plot_components", "plot_reconstructions", "plot_map",
+    "plot_maps", "plot_per_class", "plot_axis_distributions", "plot_distance_distributions",
     "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising",
 ]
