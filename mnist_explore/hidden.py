@@ -102,10 +102,3 @@ def class_maximising_inputs(model: nn.Module, steps: int = 200, lr: float = 0.05
                 x.copy_(F.conv2d(x, blur, padding=1))
             x.clamp_(0, 1)
     return x.detach()[:, 0]
-
-
-def pca_2d(features: torch.Tensor) -> torch.Tensor:
-    """The first two principal components of ``features`` (N, D) -> (N, 2), centred; signs are arbitrary."""
-    centred = features.double() - features.double().mean(dim=0)
-    _, _, V = torch.linalg.svd(centred[: min(len(centred), 20000)], full_matrices=False)
-    return (centred @ V[:2].T).float()

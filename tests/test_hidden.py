@@ -58,15 +58,6 @@ def test_class_maximising_inputs_raise_their_logits(cnn):
         hidden.class_maximising_inputs(cnn, steps=0)
 
 
-def test_pca_2d_matches_numpy_up_to_sign():
-    X = torch.randn(300, 6) @ torch.diag(torch.tensor([5.0, 3, 1, 0.5, 0.2, 0.1]))
-    Z = hidden.pca_2d(X).numpy()
-    centred = X.numpy() - X.numpy().mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    expected = centred @ vt[:2].T
-    np.testing.assert_allclose(np.abs(Z), np.abs(expected), rtol=1e-4, atol=1e-4)
-
-
 def test_models_without_convolutions_are_refused():
     with pytest.raises(UserError, match="no convolutional layers"):
         hidden.conv_layers(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)))

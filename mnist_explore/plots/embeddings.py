@@ -47,7 +47,8 @@ def plot_pca_scatter(Z, y, n_3d: int = 15000, seed: int = 0) -> Figure:
     right = fig.add_subplot(1, 2, 2, projection="3d")
     for k in range(10):
         p = pick[y[pick] == k]
-        right.scatter(Z[p, 0], Z[p, 1], Z[p, 2], s=1, alpha=0.35, color=DIGIT_COLORS[k], label=str(k), rasterized=True)
+        right.scatter(Z[p, 0], Z[p, 1], Z[p, 2], s=2, alpha=0.7, color=DIGIT_COLORS[k], label=str(k),
+                      depthshade=False, rasterized=True)
     right.set_xlabel("PC1")
     right.set_ylabel("PC2")
     right.set_zlabel("PC3")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import torch
 
-from .. import hidden, plots
+from .. import embed, hidden, neighbors, plots
 from ..data import Dataset, to_float, train_val_split
 from ..figures import Context, recipe
 from ..runtime import by_profile
@@ -20,10 +20,11 @@ class HiddenSettings:
     train_size: int | None
     epochs: int
     ascent_steps: int
+    embed_points: int | None  # test digits in the t-SNE maps (None: all 10,000)
 
 
-PROFILE_SETTINGS = {"quick": HiddenSettings(train_size=3000, epochs=1, ascent_steps=20),
-                    "default": HiddenSettings(train_size=None, epochs=2, ascent_steps=300)}
+PROFILE_SETTINGS = {"quick": HiddenSettings(train_size=3000, epochs=1, ascent_steps=20, embed_points=2000),
+                    "default": HiddenSettings(train_size=None, epochs=2, ascent_steps=300, embed_points=None)}
 PROFILE_SETTINGS["full"] = PROFILE_SETTINGS["default"]
 
 
@@ -41,18 +42,24 @@ def trained_cnn(dataset: Dataset, settings: HiddenSettings, seed: int = 0) -> Tr
     return fit(config, train, val)
 
 
-def embeddings(model, dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    """PCA to 2-D of the test set's raw pixels and of its penultimate-layer features."""
-    pixels = hidden.pca_2d(dataset.test.X.flatten(1).float() / 255)
-    features = hidden.pca_2d(hidden.penultimate_features(model, dataset.test))
-    return pixels, features
+def embeddings(model, dataset: Dataset, settings: HiddenSettings, seed: int = 0, device=None):
+    """t-SNE maps (each from PCA-50) of test digits' raw pixels and of their penultimate-layer features."""
+    test = dataset.test.subset(torch.arange(settings.embed_points or len(dataset.test)))
+    device = device or test.X.device
+    maps = {}
+    for name, values in [("pixels", test.X.flatten(1).float() / 255),
+                         ("features", hidden.penultimate_features(model, test))]:
+        maps[name] = embed.tsne(embed.pca(values).transform(values, 50), seed=seed, device=device)
+    return maps["pixels"], maps["features"], test.y.cpu()
 
 
 def plot_embeddings(pixels, features, y):
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5), layout="constrained")
-    plots.plot_embedding(pixels, y, "Raw pixels (784-d), PCA", ax=axes[0])
-    plots.plot_embedding(features, y, "Penultimate-layer features, PCA", ax=axes[1])
-    fig.suptitle("The 10,000 test digits in 2-D: before and after the network")
+    """The two maps side by side, each titled with its kNN score (fit on the first 80% of points, scored on the rest)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6), layout="constrained")
+    n_fit = int(0.8 * len(y))
+    for ax, E, title in [(axes[0], pixels, "Raw pixels (784-d)"), (axes[1], features, "Penultimate features (256-d)")]:
+        plots.plot_map(E, y, f"{title}, t-SNE", neighbors.knn_score(E, y, n_fit).accuracy, ax=ax)
+    fig.suptitle(f"{len(y):,} test digits in 2-D: before and after the network")
     return fig
 
 
@@ -72,9 +79,9 @@ def hidden_feature_maps(ctx: Context):
     return plots.plot_feature_maps(x[0, 0], {k: v[0] for k, v in maps.items()})
 
 
-@recipe("hidden_embeddings", "test digits by PCA: raw pixels against penultimate features", NOTEBOOK)
+@recipe("hidden_embeddings", "test digits by t-SNE: raw pixels against penultimate features", NOTEBOOK)
 def hidden_embeddings(ctx: Context):
-    return plot_embeddings(*embeddings(_model(ctx), ctx.dataset("mnist")), ctx.dataset("mnist").test.y)
+    return plot_embeddings(*embeddings(_model(ctx), ctx.dataset("mnist"), settings_for(ctx.profile), ctx.seed))
 
 
 @recipe("hidden_saliency", "gradient saliency maps of ten test digits", NOTEBOOK)
