@@ -45,15 +45,16 @@ def plot_pca_scatter(Z, y, n_3d: int = 15000, seed: int = 0) -> Figure:
     left.set_ylabel("PC2")
     pick = np.random.default_rng(seed).permutation(len(Z))[:n_3d]
     right = fig.add_subplot(1, 2, 2, projection="3d")
+    # One call in random order, so that no class is drawn over all the others.
+    right.scatter(Z[pick, 0], Z[pick, 1], Z[pick, 2], s=2, alpha=0.6, c=np.asarray(DIGIT_COLORS)[y[pick]],
+                  depthshade=False, rasterized=True)
     for k in range(10):
-        p = pick[y[pick] == k]
-        right.scatter(Z[p, 0], Z[p, 1], Z[p, 2], s=2, alpha=0.7, color=DIGIT_COLORS[k], label=str(k),
-                      depthshade=False, rasterized=True)
+        right.scatter([], [], [], s=20, color=DIGIT_COLORS[k], label=str(k))
     right.set_xlabel("PC1")
     right.set_ylabel("PC2")
     right.set_zlabel("PC3")
     right.view_init(elev=22, azim=-60)
-    right.legend(markerscale=8, ncols=2, fontsize=8, loc="upper left", title="digit")
+    right.legend(ncols=2, fontsize=8, loc="upper left", title="digit")
     right.set_title(f"PC1-PC3, a random {len(pick):,} digits")
     fig.suptitle("Linear projections keep 0 and 1 apart, and pile most other digits on top of each other")
     return fig
