@@ -4,6 +4,7 @@ Each function draws into ``ax`` when given, and otherwise makes its own figure.
 Nothing here saves a file: see ``figures.save_figure``.
 """
 from ._common import DIGIT_COLORS, mosaic
+from .compare import plot_final_table, plot_lr_sensitivity, plot_optimizer_curves, plot_ranking
 from .data import (plot_class_counts, plot_class_means, plot_intensity_fractions, plot_mean_intensity,
                    plot_pixel_histograms, plot_pixel_std, plot_sample_grid)
 from .embeddings import (plot_axis_distributions, plot_components, plot_distance_distributions,
@@ -26,5 +27,6 @@ __all__ = [
     "plot_histogram_heatmaps", "plot_shape_stats", "plot_gradient_flow", "plot_gradient_by_depth",
     "plot_explained_variance", "plot_pca_scatter", "plot_components", "plot_reconstructions", "plot_map",
     "plot_maps", "plot_per_class", "plot_axis_distributions", "plot_distance_distributions",
+    "plot_optimizer_curves", "plot_lr_sensitivity", "plot_final_table", "plot_ranking",
     "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising",
 ]
