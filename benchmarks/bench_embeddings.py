@@ -8,7 +8,8 @@ fit from PCA-50 to the 2-D map, no cache), kNN (k=10) accuracy fit on the train
 points and scored on the test points, cores, device and versions.
 
 "opentsne-defaults" is openTSNE with its library defaults (perplexity 30, 250 + 500
-iterations): the reference the suite's settings are measured against. The torch
+iterations): the reference the suite's settings are measured against. "umap" times
+umap-learn on the same input (seeded, hence single-threaded). The torch
 backend is O(N^2) per iteration, so off-GPU it runs on ``--cpu-torch-n`` points.
 Targets (issue 3): the default t-SNE of all 70,000 in at most 45 s on 2 CPU cores
 with kNN accuracy at least 0.97; on an H100 at most 15 s; PCA of the 70k under 1 s there.
@@ -16,6 +17,7 @@ with kNN accuracy at least 0.97; on an H100 at most 15 s; PCA of the 70k under 1
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import datetime
 import json
 import sys
@@ -35,6 +37,7 @@ from mnist_explore.runtime import describe_device, get_device  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REFERENCE = "opentsne-defaults"
+UMAP = "umap"  # not a t-SNE backend: the notebook's third view, timed on the same input
 
 
 def _sync(device: torch.device) -> None:
@@ -71,6 +74,9 @@ def run_backend(name: str, Z: np.ndarray, y: np.ndarray, n_train: int, device: t
 
         E = np.asarray(TSNE(n_jobs=embed.cores(), random_state=0).fit(Z))
         version = embed.backend_version("opentsne")
+    elif name == UMAP:
+        E = embed.umap(Z, seed=0, cache=False)
+        version = importlib.metadata.version("umap-learn")
     else:
         E = embed.tsne(Z, name, seed=0, device=device, cache=False)
         version = embed.backend_version(name)
@@ -86,14 +92,16 @@ def run_backend(name: str, Z: np.ndarray, y: np.ndarray, n_train: int, device: t
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", help="device for PCA and the torch/cuML backends (default: the best present)")
-    parser.add_argument("--backends", nargs="+", help=f"default: every available one, then {REFERENCE}")
+    parser.add_argument("--backends", nargs="+", help=f"default: every available one, then {REFERENCE} and {UMAP}")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the other backends' rows of an existing results file (replacing these backends')")
     parser.add_argument("--cpu-torch-n", type=int, default=5000, help="points for the torch backend off-GPU")
     parser.add_argument("--host", help="name for the results file (default: from the device)")
     args = parser.parse_args()
     device = get_device(args.device)
-    names = args.backends or embed.available_backends(device) + [REFERENCE]
+    names = args.backends or embed.available_backends(device) + [REFERENCE, UMAP]
     for name in names:
-        if name != REFERENCE:
+        if name not in (REFERENCE, UMAP):
             embed.check_backend(name, device)
 
     X, y, n_train = embed.all_digits(load_mnist())
@@ -105,6 +113,8 @@ def main() -> int:
               "suite_settings": embed.TSNESettings().__dict__, "pca_784d": pca_record, "backends": []}
     path = RESULTS / f"embeddings-{args.host or host_label(device)}.json"
     RESULTS.mkdir(exist_ok=True)
+    if args.append and path.exists():
+        record["backends"] = [r for r in json.loads(path.read_text())["backends"] if r["backend"] not in names]
     for name in names:
         n = args.cpu_torch_n if name == "torch" and device.type != "cuda" else len(Z)
         keep = subset(len(Z), n_train, n)

@@ -70,6 +70,8 @@ def main() -> int:
         gaps = [abs(a.final_val_acc - b.final_val_acc) for a, b in zip(together.runs, alone.runs)
                 if np.isfinite(a.train_loss[-1]) and np.isfinite(b.train_loss[-1])]
         record["max_final_val_acc_gap_concurrent_vs_sequential"] = round(max(gaps), 4)
+        record["median_final_val_acc_gap_concurrent_vs_sequential"] = round(float(np.median(gaps)), 4)
+        record["same_lr_choices"] = together.best_lr == alone.best_lr
         record["speedup"] = round(alone.seconds / together.seconds, 2)
         print(f"sequential: {alone.seconds:.1f} s; speed-up {record['speedup']}x", flush=True)
     path.write_text(json.dumps(record, indent=2) + "\n")

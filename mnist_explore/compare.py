@@ -161,8 +161,9 @@ def train_group(specs: Sequence[Spec], train: Split, val: Split, epochs: int, ba
     device = device or train.X.device
     group = _Group(specs, model, device)
     batches = batch_order(len(train), batch_size, epochs, seed)
-    per_epoch = len(batches) // epochs
-    eval_every = max(1, per_epoch // evals_per_epoch)
+    per_epoch = len(batches) / epochs
+    points = epochs * evals_per_epoch  # evenly spaced, the last at the last step
+    eval_at = {max(1, round(k * len(batches) / points)) for k in range(1, points + 1)}
     runs = [Run(s) for s in specs]
     torch.manual_seed(seed)  # the dropout stream, the same for every run of this seed
     running = torch.zeros(len(specs), device=device)
@@ -172,7 +173,7 @@ def train_group(specs: Sequence[Spec], train: Split, val: Split, epochs: int, ba
         index = index.to(train.X.device)
         running += group.step(to_float(train.X[index]).to(device), train.y[index].to(device), concurrent)
         since += 1
-        if step % eval_every == 0 or step == len(batches):
+        if step in eval_at:
             accs = group.accuracy(val, concurrent)
             for run, loss, acc in zip(runs, (running / since).tolist(), accs):
                 run.epochs.append(step / per_epoch)
@@ -193,10 +194,15 @@ def run_grid(specs: Sequence[Spec], train: Split, val: Split, epochs: int, concu
         by_seed[s.seed].append(s)
     runs, start = [], time.perf_counter()
     concurrent = kwargs.pop("concurrent", True)
-    for seed, group in by_seed.items():
+    progress = kwargs.pop("progress", True)
+    chunks = []
+    for group in by_seed.values():
         size = (concurrency or len(group)) if concurrent else 1
-        for i in range(0, len(group), size):
-            runs += train_group(group[i:i + size], train, val, epochs, concurrent=concurrent, **kwargs)
+        chunks += [group[i:i + size] for i in range(0, len(group), size)]
+    # Concurrent groups are few and long: a bar per group. Sequential runs are many and short: one bar over them.
+    for chunk in tqdm(chunks, desc="optimizer grid", unit="run", disable=concurrent or not progress):
+        runs += train_group(chunk, train, val, epochs, concurrent=concurrent, progress=progress and concurrent,
+                            **kwargs)
     return runs, time.perf_counter() - start
 
 

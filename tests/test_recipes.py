@@ -1,0 +1,45 @@
+"""The figure recipes of notebooks 02 and 04 render end to end on tiny settings."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mnist_explore import compare
+from mnist_explore.figures import Context, recipes, render, select
+from mnist_explore.recipes import embeddings as embedding_recipes
+
+
+def _render(names, tmp_path):
+    entries = render(select(names), Context(profile="quick"), tmp_path)
+    manifest = json.loads((tmp_path / "MANIFEST.json").read_text())
+    assert [e["name"] for e in entries] == names == [e["name"] for e in manifest["figures"]]
+    assert all((tmp_path / e["file"]).stat().st_size > 10_000 for e in entries)
+
+
+def _names(notebook: str) -> list[str]:
+    return [name for name, r in recipes().items() if r.notebook == notebook]
+
+
+def test_optimizer_recipes_render(tmp_path, monkeypatch):
+    tiny = compare.ComparisonSettings(train_size=128, val_size=100, epochs=1, lrs=(1e-3, 1e-2), seeds=(0, 1),
+                                      optimizers=("sgd", "adam"))
+    monkeypatch.setitem(compare.PROFILE_SETTINGS, "quick", tiny)
+    names = _names("04_optimizer_comparison")
+    assert len(names) == 5
+    _render(names, tmp_path)
+
+
+def test_embedding_recipes_render(tmp_path, monkeypatch):
+    monkeypatch.setitem(embedding_recipes.PROFILE_POINTS, "quick", (400, 100))
+    monkeypatch.setenv("MNIST_EXPLORE_CACHE", str(tmp_path / "cache"))
+    names = _names("02_embeddings")
+    assert len(names) == 10
+    _render(names, tmp_path / "figures")
+    assert len(list((tmp_path / "cache" / "embeddings").glob("*.npy"))) == 2  # t-SNE and UMAP, cached
+
+
+@pytest.mark.parametrize("profile", ["quick", "default", "full"])
+def test_every_profile_has_settings(profile):
+    assert embedding_recipes.PROFILE_POINTS[profile] is None or sum(embedding_recipes.PROFILE_POINTS[profile]) <= 2000
+    assert compare.PROFILE_SETTINGS[profile].shared_lr in compare.PROFILE_SETTINGS[profile].lrs
