@@ -34,6 +34,7 @@ from .data import Split, to_float
 from .errors import UserError
 from .models import build_model
 from .optimizers import OPTIMIZERS, build_optimizer
+from .ranking import Rank, rank
 
 # The issue's ten, in the walkthrough's order of sophistication.
 OPTIMIZER_NAMES = ("sgd", "sgd_momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam",
@@ -234,43 +235,6 @@ def test_accuracy(runs: Sequence[Run], test: Split, model: str = "second_cnn", d
                            test.y[i:i + batch_size].to(device)).sum()) for i in range(0, len(test), batch_size))
         accs.append(correct / len(test))
     return accs
-
-
-@dataclass(frozen=True)
-class Rank:
-    optimizer: str
-    lr: float
-    accuracies: tuple[float, ...]
-    tier: int  # optimizers in one tier cannot be told apart
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.accuracies))
-
-    @property
-    def std(self) -> float:
-        return float(np.std(self.accuracies, ddof=1)) if len(self.accuracies) > 1 else 0.0
-
-
-def separated(a: Sequence[float], b: Sequence[float]) -> bool:
-    """True when every seed of one beats every seed of the other.
-
-    With 3 seeds each that is the exact Mann-Whitney test at p = 1/20 one-sided:
-    the chance that 3 draws of one fall above 3 of the other when they come from
-    the same distribution.
-    """
-    return min(a) > max(b) or min(b) > max(a)
-
-
-def rank(accuracies: dict[str, Sequence[float]], lrs: dict[str, float]) -> list[Rank]:
-    """Optimizers by mean accuracy, in tiers: one joins the tier of the optimizer above it unless ``separated`` from its leader."""
-    order = sorted(accuracies, key=lambda o: -float(np.mean(accuracies[o])))
-    ranks, tier, leader = [], 0, None
-    for opt in order:
-        if leader is None or separated(accuracies[leader], accuracies[opt]):
-            tier, leader = tier + 1, opt
-        ranks.append(Rank(opt, lrs[opt], tuple(accuracies[opt]), tier))
-    return ranks
 
 
 # --- the study -------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mnist_explore import compare
+from mnist_explore import compare, ranking
 from mnist_explore.data import train_val_split
 from mnist_explore.errors import UserError
 from mnist_explore.models import build_model
@@ -103,9 +103,9 @@ def test_diverged_runs_lose_the_selection():
 
 def test_ranking_tiers_split_only_where_every_seed_beats_every_seed():
     accs = {"a": [0.99, 0.98, 0.985], "b": [0.982, 0.975, 0.97], "c": [0.95, 0.96, 0.955], "d": [0.958, 0.94, 0.945]}
-    ranks = compare.rank(accs, dict.fromkeys(accs, 1e-3))
+    ranks = ranking.rank(accs, dict.fromkeys(accs, 1e-3))
     assert [(r.optimizer, r.tier) for r in ranks] == [("a", 1), ("b", 1), ("c", 2), ("d", 2)]
-    assert compare.separated([0.9, 0.91], [0.8, 0.85]) and not compare.separated([0.9, 0.8], [0.85, 0.7])
+    assert ranking.separated([0.9, 0.91], [0.8, 0.85]) and not ranking.separated([0.9, 0.8], [0.85, 0.7])
 
 
 def test_study_scores_only_the_chosen_runs_on_test(tiny, monkeypatch):

@@ -1,7 +1,6 @@
 import gzip
 import hashlib
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
