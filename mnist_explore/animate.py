@@ -78,3 +78,33 @@ def gif_bytes(animation: Animation) -> bytes:
     import imageio.v3 as iio
 
     return iio.imwrite("<bytes>", np.stack(animation.frames), extension=".gif", duration=1000 / animation.fps, loop=0)
+
+
+def image_grid_frames(grids, steps, ncols: int = 8, title: str = "Generator samples", dpi: int = 80,
+                      every: int = 1) -> Animation:
+    """One frame per grid of images (each (n, 28, 28), uint8 or [0, 1]): the same mosaic layout, titled by step."""
+    from .plots import mosaic
+
+    grids = [np.asarray(g, dtype=float) / (255.0 if np.asarray(g).dtype == np.uint8 else 1.0) for g in grids]
+    keep = list(range(0, len(grids), every))
+    keep += [] if keep[-1] == len(grids) - 1 else [len(grids) - 1]  # always end on the last grid
+    grids, steps = [grids[i] for i in keep], [steps[i] for i in keep]
+    fig, ax = plt.subplots(figsize=(3.3, 3.55), dpi=dpi, layout="constrained")
+    # Nearest-neighbour pixels: no interpolated greys, so the GIF palette and compression stay small.
+    image = ax.imshow(mosaic(grids[0], ncols), cmap="gray", vmin=0, vmax=1, interpolation="nearest",
+                      animated=True)
+    ax.set_axis_off()
+    text = ax.set_title(f"{title} · step {steps[-1]:,}", fontsize=10, animated=True)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    background = fig.canvas.copy_from_bbox(fig.bbox)
+    frames = []
+    for grid, step in zip(grids, steps):
+        fig.canvas.restore_region(background)
+        image.set_data(mosaic(grid, ncols))
+        ax.draw_artist(image)
+        text.set_text(f"{title} · step {step:,}")
+        ax.draw_artist(text)
+        frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    plt.close(fig)
+    return Animation(frames, fps=6.0)

@@ -43,3 +43,14 @@ def test_embedding_recipes_render(tmp_path, monkeypatch):
 def test_every_profile_has_settings(profile):
     assert embedding_recipes.PROFILE_POINTS[profile] is None or sum(embedding_recipes.PROFILE_POINTS[profile]) <= 2000
     assert compare.PROFILE_SETTINGS[profile].shared_lr in compare.PROFILE_SETTINGS[profile].lrs
+
+
+def test_gan_recipes_render(tmp_path, monkeypatch):
+    from mnist_explore.recipes import gan as gan_recipes
+
+    tiny = gan_recipes.GANSettings(epochs=1, train_size=256, width=8, batch_size=64, lr=1e-3, classifier_epochs=1,
+                                   classifier_train_size=2000, samples=200)
+    monkeypatch.setitem(gan_recipes.PROFILE_SETTINGS, "quick", tiny)
+    names = _names("08_gan")
+    assert len(names) == 5
+    _render(names, tmp_path)

@@ -7,6 +7,7 @@ from ._common import DIGIT_COLORS, mosaic
 from .compare import plot_final_table, plot_lr_sensitivity, plot_optimizer_curves, plot_ranking
 from .data import (plot_class_counts, plot_class_means, plot_intensity_fractions, plot_mean_intensity,
                    plot_pixel_histograms, plot_pixel_std, plot_sample_grid)
+from .gan import plot_digit_rows, plot_fidelity, plot_gan_history
 from .embeddings import (plot_axis_distributions, plot_components, plot_distance_distributions,
                          plot_explained_variance, plot_map, plot_maps, plot_pca_scatter, plot_per_class,
                          plot_reconstructions)
@@ -28,5 +29,6 @@ __all__ = [
     "plot_explained_variance", "plot_pca_scatter", "plot_components", "plot_reconstructions", "plot_map",
     "plot_maps", "plot_per_class", "plot_axis_distributions", "plot_distance_distributions",
     "plot_optimizer_curves", "plot_lr_sensitivity", "plot_final_table", "plot_ranking",
+    "plot_gan_history", "plot_digit_rows", "plot_fidelity",
     "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising",
 ]
