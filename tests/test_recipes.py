@@ -54,3 +54,15 @@ def test_gan_recipes_render(tmp_path, monkeypatch):
     names = _names("08_gan")
     assert len(names) == 5
     _render(names, tmp_path)
+
+
+def test_transfer_recipes_render(tmp_path, monkeypatch):
+    from mnist_explore.recipes import transfer as transfer_recipes
+
+    tiny = transfer_recipes.TransferSettings(budgets=(1, None), seeds=(0,), steps=5, source_epochs=1,
+                                             source_train_size=1000, test_size=100)
+    monkeypatch.setitem(transfer_recipes.PROFILE_SETTINGS, "quick", tiny)
+    monkeypatch.setenv("MNIST_EXPLORE_CACHE", str(tmp_path / "cache"))
+    names = _names("09_transfer_learning")
+    assert len(names) == 3
+    _render(names, tmp_path / "figures")

@@ -15,6 +15,7 @@ from .hidden import (plot_class_maximising, plot_embedding, plot_feature_maps, p
                      plot_saliency)
 from .hooks import plot_gradient_by_depth, plot_gradient_flow, plot_histogram_heatmaps, plot_shape_stats
 from .scratch import plot_backward_cost, plot_backward_costs, plot_weight_images
+from .transfer import plot_layer_change, plot_transfer_curves
 from .training import (plot_augmentations, plot_confusion_matrix, plot_learning_curves, plot_misclassified,
                        plot_search_curves, plot_search_summary)
 
@@ -30,5 +31,6 @@ __all__ = [
     "plot_maps", "plot_per_class", "plot_axis_distributions", "plot_distance_distributions",
     "plot_optimizer_curves", "plot_lr_sensitivity", "plot_final_table", "plot_ranking",
     "plot_gan_history", "plot_digit_rows", "plot_fidelity",
+    "plot_transfer_curves", "plot_layer_change",
     "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising",
 ]

@@ -1,0 +1,257 @@
+"""Transfer learning offline: from MNIST-trained fast_cnn models to data sets that are on the machine.
+
+Targets: scikit-learn's bundled 8 x 8 digits (1,797 images from another source,
+resized and matched in intensity to MNIST), MNIST digits 5-9 (from a model that
+saw only 0-4), and Fashion-MNIST when its raw files are installed. Four ways to
+use a source model, compared at a few labels per class:
+
+- ``scratch``: a fresh fast_cnn, every layer trained;
+- ``probe``: the source's layers frozen, a new linear head on its 256 features;
+- ``last_block``: the convolutions frozen, the fully connected block retrained with a new head;
+- ``all``: every layer fine-tuned from the source's weights, with a new head.
+
+A frozen prefix runs once over each data set, in eval mode (its batch-norm
+statistics stay as they were), and only the trainable suffix is trained on the
+cached features: the same result as a full forward pass, a fraction of the time.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import Split, to_float
+from .errors import UserError
+from .models import build_model
+
+MODES = ("scratch", "probe", "last_block", "all")
+# fast_cnn inside build_model's Sequential: 0 Standardize, 1-8 two conv blocks, 9 Flatten, 10-12 FC block, 13 head.
+FROZEN_PREFIX = {"scratch": 0, "probe": 13, "last_block": 10, "all": 0}
+
+
+def sklearn_digits(seed: int = 0, test_fraction: float = 0.3) -> tuple[Split, Split]:
+    """scikit-learn's 1,797 8 x 8 digits as MNIST-like uint8 28 x 28 images: a 20 x 20 digit in a 4-pixel border.
+
+    MNIST's digits fill a 20 x 20 box centred in 28 x 28, ink at 255; the 8 x 8
+    images (ink 0-16) are resized bilinearly to 20 x 20, padded and scaled to
+    0-255. A seeded split keeps ``test_fraction`` of each class for testing.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    small = torch.from_numpy(bunch.images).float()[:, None] / 16.0
+    big = F.pad(F.interpolate(small, size=(20, 20), mode="bilinear", align_corners=False), (4, 4, 4, 4))
+    X = (big[:, 0].clamp(0, 1) * 255).round().to(torch.uint8)
+    y = torch.from_numpy(bunch.target).long()
+    g = torch.Generator().manual_seed(seed)
+    test = torch.cat([idx[torch.randperm(len(idx), generator=g)][:round(test_fraction * len(idx))]
+                      for idx in (torch.nonzero(y == k)[:, 0] for k in range(10))])
+    mask = torch.ones(len(y), dtype=torch.bool)
+    mask[test] = False
+    return Split(X[mask], y[mask]), Split(X[test], y[test])
+
+
+def classes_only(split: Split, classes: range | list[int]) -> Split:
+    """The images of ``split`` whose label is in ``classes``."""
+    keep = torch.isin(split.y, torch.as_tensor(list(classes), device=split.y.device))
+    return Split(split.X[keep], split.y[keep])
+
+
+def labels_per_class_index(y: torch.Tensor, per_class: int | None, seed: int = 0) -> torch.Tensor | None:
+    """Indices of ``per_class`` random examples of every class in labels ``y`` (None: all of them)."""
+    if per_class is None:
+        return None
+    g = torch.Generator().manual_seed(seed)
+    picks = []
+    for k in torch.unique(y).tolist():
+        idx = torch.nonzero(y == k)[:, 0].cpu()
+        if len(idx) < per_class:
+            raise UserError(f"Class {k} has only {len(idx)} examples; {per_class} labels per class is too many.")
+        picks.append(idx[torch.randperm(len(idx), generator=g)[:per_class]])
+    return torch.cat(picks)
+
+
+def labels_per_class(split: Split, per_class: int | None, seed: int = 0) -> Split:
+    """``per_class`` random examples of every class present (all of them for None)."""
+    index = labels_per_class_index(split.y, per_class, seed)
+    return split if index is None else split.subset(index)
+
+
+def check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise UserError(f"Unknown transfer mode {mode!r}: choose one of {', '.join(MODES)}.")
+
+
+def prepare(source: nn.Module | None, mode: str, seed: int = 0) -> nn.Sequential:
+    """A copy of ``source`` (a fresh fast_cnn for ``scratch``) with a new head and its prefix frozen.
+
+    Frozen parameters get ``requires_grad=False`` and frozen modules stay in eval
+    mode under :func:`train_mode`, so neither their weights nor their batch-norm
+    statistics change.
+    """
+    check_mode(mode)
+    torch.manual_seed(seed)
+    if mode == "scratch" or source is None:
+        model = build_model("fast_cnn")
+    else:
+        model = copy.deepcopy(source)
+        head = model[-1]
+        model[-1] = nn.Linear(head.in_features, head.out_features)
+    model = model.to(next(source.parameters()).device if source is not None else "cpu")
+    for i, module in enumerate(model):
+        for p in module.parameters():
+            p.requires_grad_(i >= FROZEN_PREFIX[mode])
+    model.frozen = FROZEN_PREFIX[mode]
+    return model
+
+
+def train_mode(model: nn.Sequential) -> None:
+    """Training mode for the trainable suffix only."""
+    for i, module in enumerate(model):
+        module.train(i >= model.frozen)
+
+
+@torch.no_grad()
+def prefix_features(model: nn.Sequential, X: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """The frozen prefix's output for uint8 images X, computed once in eval mode."""
+    prefix = model[:model.frozen].eval()
+    device = next(model.parameters()).device
+    return torch.cat([prefix(to_float(X[i:i + batch_size]).to(device)) for i in range(0, len(X), batch_size)])
+
+
+def fit_suffix(model: nn.Sequential, features: torch.Tensor, y: torch.Tensor, steps: int = 100, lr: float = 1e-3,
+               batch_size: int = 64, seed: int = 0) -> nn.Sequential:
+    """Train the suffix ``model[model.frozen:]`` on cached prefix features with Adam, ``steps`` mini-batches."""
+    suffix = model[model.frozen:]
+    opt = torch.optim.Adam([p for p in suffix.parameters() if p.requires_grad], lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    y = y.to(features.device)
+    batch = min(batch_size, len(y))
+    for _ in range(steps):
+        index = torch.randperm(len(y), generator=g)[:batch].to(features.device)
+        train_mode(model)
+        loss = F.cross_entropy(suffix(features[index]), y[index])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def accuracy_on(model: nn.Sequential, features: torch.Tensor, y: torch.Tensor) -> float:
+    model.eval()
+    return float((model[model.frozen:](features).argmax(1).cpu() == y.cpu()).float().mean())
+
+
+def run(source: nn.Module | None, mode: str, train: Split, test: Split, steps: int = 100,
+        seed: int = 0) -> tuple[float, nn.Sequential]:
+    """Test accuracy of ``mode`` trained on ``train``, and the trained model."""
+    model = prepare(source, mode, seed)
+    fit_suffix(model, prefix_features(model, train.X), train.y, steps=steps, seed=seed)
+    return accuracy_on(model, prefix_features(model, test.X), test.y), model
+
+
+def relative_change(before: nn.Module, after: nn.Module) -> dict[str, float]:
+    """||W_after - W_before|| / ||W_before|| for every weight matrix or kernel, by layer name."""
+    b = dict(before.named_parameters())
+    return {name: float((p.detach() - b[name].detach()).norm() / b[name].detach().norm().clamp_min(1e-12))
+            for name, p in after.named_parameters() if p.ndim > 1 and name in b and p.shape == b[name].shape}
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Test accuracy per labels-per-class budget (None = all labels), one row per seed."""
+
+    task: str
+    mode: str
+    budgets: tuple[int | None, ...]
+    accuracies: np.ndarray  # (seeds, budgets)
+
+
+def learning_curves(source: nn.Module | None, task: str, pool: Split, test: Split, budgets, seeds,
+                    steps: int = 100) -> list[Curve]:
+    """Every mode at every budget and seed: the numbers behind the accuracy-vs-labels figure.
+
+    Each frozen prefix runs once over the whole pool and the test set; every
+    budget and seed then trains on its rows of those features.
+    """
+    pool_features: dict[int, torch.Tensor] = {}
+    test_features: dict[int, torch.Tensor] = {}
+    curves = []
+    for mode in MODES:
+        acc = np.zeros((len(seeds), len(budgets)))
+        for i, seed in enumerate(seeds):
+            for j, budget in enumerate(budgets):
+                model = prepare(source, mode, seed)
+                if model.frozen not in pool_features:
+                    pool_features[model.frozen] = prefix_features(model, pool.X)
+                    test_features[model.frozen] = prefix_features(model, test.X)
+                index = labels_per_class_index(pool.y, budget, seed)
+                feats, y = (pool_features[model.frozen], pool.y) if index is None else \
+                    (pool_features[model.frozen][index.to(pool_features[model.frozen].device)], pool.y[index])
+                fit_suffix(model, feats, y, steps=steps, seed=seed)
+                acc[i, j] = accuracy_on(model, test_features[model.frozen], test.y)
+        curves.append(Curve(task, mode, tuple(budgets), acc))
+    return curves
+
+
+# --- the optional ImageNet baseline --------------------------------------------------------------------------
+
+RESNET18_FILE = "resnet18-f37072fd.pth"  # torchvision's IMAGENET1K_V1 weights
+
+
+def torch_cache_weights(filename: str = RESNET18_FILE) -> Path | None:
+    """The weights file in the local torch hub cache, if present. Never downloads."""
+    hub = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "hub" / "checkpoints" / filename
+    return hub if hub.exists() else None
+
+
+def imagenet_resnet18(device: torch.device | str = "cpu") -> nn.Module:
+    """torchvision's ResNet-18 with ImageNet weights from the local cache, as a 512-d feature extractor."""
+    from torchvision.models import resnet18
+
+    path = torch_cache_weights()
+    if path is None:
+        raise UserError(f"ImageNet ResNet-18 weights are not in the local torch cache ({RESNET18_FILE}); this "
+                        "optional baseline is skipped offline. On a machine with internet, "
+                        "torchvision.models.resnet18(weights='IMAGENET1K_V1') puts them there.")
+    model = resnet18(weights=None)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.fc = nn.Identity()
+    return model.to(device).eval()
+
+
+@torch.no_grad()
+def imagenet_features(model: nn.Module, X: torch.Tensor, size: int = 64, batch_size: int = 256) -> torch.Tensor:
+    """uint8 digits resized to ``size``, repeated to RGB and ImageNet-normalised, through ``model``."""
+    device = next(model.parameters()).device
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device)[:, None, None]
+    std = torch.tensor([0.229, 0.224, 0.225], device=device)[:, None, None]
+    out = []
+    for i in range(0, len(X), batch_size):
+        x = X[i:i + batch_size].to(device).float()[:, None] / 255
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
+        out.append(model((x - mean) / std))
+    return torch.cat(out)
+
+
+def linear_probe_accuracy(train_features: torch.Tensor, train_y: torch.Tensor, test_features: torch.Tensor,
+                          test_y: torch.Tensor, steps: int = 300, lr: float = 1e-2, seed: int = 0) -> float:
+    """Test accuracy of a linear classifier trained full-batch with Adam on fixed features."""
+    torch.manual_seed(seed)
+    probe = nn.Linear(train_features.shape[1], int(train_y.max()) + 1).to(train_features.device)
+    opt = torch.optim.Adam(probe.parameters(), lr=lr)
+    for _ in range(steps):
+        loss = F.cross_entropy(probe(train_features), train_y.to(train_features.device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return float((probe(test_features).argmax(1).cpu() == test_y.cpu()).float().mean())

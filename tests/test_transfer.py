@@ -1,0 +1,124 @@
+"""Transfer learning: resizing, freezing, every mode, the optional data sets and weights."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mnist_explore import transfer
+from mnist_explore.data import DataError, Split, load_dataset
+from mnist_explore.errors import UserError
+from mnist_explore.models import build_model
+from mnist_explore.recipes import transfer as recipes
+
+
+def test_sklearn_digits_look_like_mnist_and_keep_their_labels():
+    from sklearn.datasets import load_digits
+
+    pool, test = transfer.sklearn_digits()
+    assert len(pool) + len(test) == 1797 and pool.X.dtype == torch.uint8 and pool.X.shape[1:] == (28, 28)
+    assert int(pool.X.max()) == 255 and int(pool.X.min()) == 0
+    assert int(pool.X[:, :4].max()) == 0 and int(pool.X[:, :, -4:].max()) == 0  # MNIST's empty border
+    all_y = torch.cat([pool.y, test.y]).sort().values
+    assert torch.equal(all_y, torch.from_numpy(load_digits().target).long().sort().values)
+    # each image is still its digit: the brightest 8x8 cell of the original is bright after resizing
+    digits = load_digits()
+    first = torch.from_numpy(digits.images[0])
+    r, c = divmod(int(first.argmax()), 8)
+    X_all, _ = transfer.sklearn_digits(test_fraction=0.0)
+    assert int(X_all.X[0, 4 + r * 20 // 8 + 1, 4 + c * 20 // 8 + 1]) > 128
+
+
+def test_labels_per_class_picks_that_many_of_each():
+    split = Split(torch.zeros(100, 28, 28, dtype=torch.uint8), torch.arange(100) % 10)
+    few = transfer.labels_per_class(split, 3, seed=1)
+    assert torch.equal(torch.bincount(few.y, minlength=10), torch.full((10,), 3))
+    assert transfer.labels_per_class(split, None) is split
+    with pytest.raises(UserError, match="only 10 examples"):
+        transfer.labels_per_class(split, 11)
+
+
+@pytest.fixture(scope="module")
+def source():
+    torch.manual_seed(0)
+    model = build_model("fast_cnn")
+    model(torch.rand(32, 1, 28, 28))  # give batch norm some running statistics
+    return model.eval()
+
+
+@pytest.mark.parametrize("mode", ["probe", "last_block"])
+def test_freezing_really_freezes(source, mode):
+    pool = Split(torch.randint(0, 256, (40, 28, 28), dtype=torch.uint8), torch.arange(40) % 10)
+    model = transfer.prepare(source, mode)
+    frozen = {k: v.clone() for k, v in model.state_dict().items() if int(k.split(".")[0]) < model.frozen}
+    assert all(not p.requires_grad for i, m in enumerate(model) if i < model.frozen for p in m.parameters())
+    transfer.fit_suffix(model, transfer.prefix_features(model, pool.X), pool.y, steps=5)
+    after = model.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in frozen.items())  # weights and BN statistics alike
+    assert not torch.equal(model[13].weight, source[13].weight)
+
+
+@pytest.mark.parametrize("mode", transfer.MODES)
+def test_each_mode_runs_and_learns_something(source, mode):
+    pool, test = transfer.sklearn_digits()
+    accuracy, model = transfer.run(source, mode, transfer.labels_per_class(pool, 10), test, steps=40)
+    assert 0.2 < accuracy <= 1.0  # chance is 0.1
+    assert model.frozen == transfer.FROZEN_PREFIX[mode]
+
+
+def test_source_weights_are_not_touched(source):
+    before = {k: v.clone() for k, v in source.state_dict().items()}
+    pool, test = transfer.sklearn_digits()
+    transfer.run(source, "all", transfer.labels_per_class(pool, 5), test, steps=5)
+    assert all(torch.equal(v, source.state_dict()[k]) for k, v in before.items())
+
+
+def test_relative_change_is_zero_for_a_copy_and_positive_after_training(source):
+    assert all(v == 0 for v in transfer.relative_change(source, source).values())
+    pool, test = transfer.sklearn_digits()
+    _, tuned = transfer.run(source, "all", transfer.labels_per_class(pool, 5), test, steps=5)
+    change = transfer.relative_change(source, tuned)
+    assert change["1.weight"] > 0 and "13.weight" in change
+
+
+def test_unknown_mode_is_refused(source):
+    with pytest.raises(UserError, match="Unknown transfer mode 'freeze_some'.*scratch, probe"):
+        transfer.prepare(source, "freeze_some")
+
+
+def test_missing_fashion_mnist_gives_a_clear_message_and_the_task_is_skipped(tmp_path, monkeypatch):
+    import dataclasses
+
+    from mnist_explore import data
+
+    absent = dataclasses.replace(data.SOURCES["fashion"], system_dir=tmp_path / "not-installed")
+    monkeypatch.setitem(data.SOURCES, "fashion", absent)
+    with pytest.raises(DataError, match="apt-get install dataset-fashion-mnist"):
+        load_dataset("fashion", root=tmp_path)
+    monkeypatch.setattr(recipes, "load_dataset", lambda name: load_dataset(name, root=tmp_path))
+    assert recipes.fashion_or_none() is None
+
+
+def test_imagenet_weights_are_never_downloaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert transfer.torch_cache_weights() is None
+    with pytest.raises(UserError, match="not in the local torch cache.*skipped offline"):
+        transfer.imagenet_resnet18()
+
+
+def test_imagenet_features_from_weights_in_the_cache(tmp_path, monkeypatch):
+    from torchvision.models import resnet18
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    path = tmp_path / "hub" / "checkpoints" / transfer.RESNET18_FILE
+    path.parent.mkdir(parents=True)
+    torch.save(resnet18(weights=None).state_dict(), path)  # stand-in weights: the loading path, offline
+    model = transfer.imagenet_resnet18()
+    features = transfer.imagenet_features(model, torch.randint(0, 256, (3, 28, 28), dtype=torch.uint8), size=32)
+    assert features.shape == (3, 512)
+
+
+def test_linear_probe_separates_separable_features():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(200) % 4
+    features = torch.nn.functional.one_hot(y, 4).float() * 3 + torch.randn(200, 4, generator=g) * 0.3
+    assert transfer.linear_probe_accuracy(features[:150], y[:150], features[150:], y[150:]) > 0.95
