@@ -23,7 +23,10 @@ from .train import TrainConfig, fit
 
 
 def feature_classifier(train: Split, val: Split, seed: int = 0, epochs: int = 2) -> nn.Module:
-    """fast_cnn trained with the race recipe (Adam, OneCycle to 3e-3): the feature extractor for every measure."""
+    """fast_cnn trained with the race recipe (Adam, OneCycle to 3e-3), in eval mode.
+
+    The feature extractor of every measure here, and the source model of transfer learning (notebook 09).
+    """
     config = TrainConfig(model="fast_cnn", epochs=epochs, lr=3e-3, schedule="onecycle", seed=seed, progress=False)
     return fit(config, train, val).model.eval()
 

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .. import embed, hidden, neighbors, plots, transfer
+from .. import embed, fidelity, hidden, neighbors, plots, transfer
 from ..data import DataError, Dataset, Split, load_dataset, train_val_split
 from ..figures import Context, recipe
 from ..runtime import by_profile
-from ..train import TrainConfig, fit
 
 NOTEBOOK = "09_transfer_learning"
 TITLES = {"digits": "MNIST → scikit-learn's 8×8 digits", "5-9": "MNIST 0-4 → MNIST 5-9",
@@ -44,9 +43,7 @@ def source_model(train: Split, val: Split, settings: TransferSettings, seed: int
     """fast_cnn trained on ``train`` with the race recipe: the model every transfer starts from."""
     if settings.source_train_size is not None:
         train = train.subset(torch.arange(min(settings.source_train_size, len(train))))
-    config = TrainConfig(model="fast_cnn", epochs=settings.source_epochs, lr=3e-3, schedule="onecycle", seed=seed,
-                         progress=False)
-    return fit(config, train, val).model.eval()
+    return fidelity.feature_classifier(train, val, seed, settings.source_epochs)
 
 
 def fashion_or_none() -> Dataset | None:
