@@ -188,14 +188,12 @@ def train_group(specs: Sequence[Spec], train: Split, val: Split, epochs: int, ba
 
 
 def run_grid(specs: Sequence[Spec], train: Split, val: Split, epochs: int, concurrency: int | None = None,
-             **kwargs) -> tuple[list[Run], float]:
+             concurrent: bool = True, progress: bool = True, **kwargs) -> tuple[list[Run], float]:
     """Every run of the grid (grouped by seed, ``concurrency`` models per pass) and the seconds it took."""
     by_seed = defaultdict(list)
     for s in specs:
         by_seed[s.seed].append(s)
     runs, start = [], time.perf_counter()
-    concurrent = kwargs.pop("concurrent", True)
-    progress = kwargs.pop("progress", True)
     chunks = []
     for group in by_seed.values():
         size = (concurrency or len(group)) if concurrent else 1

@@ -14,7 +14,7 @@ import torch
 from .metrics import confusion_matrix
 
 
-def _tile_rows(n_reference: int, budget: int = 2**26) -> int:
+def tile_rows(n_reference: int, budget: int = 2**26) -> int:
     """Rows of a query tile, so that one (rows, n_reference) distance block holds ``budget`` floats."""
     return max(1, budget // max(n_reference, 1))
 
@@ -31,7 +31,7 @@ def knn(query: torch.Tensor, reference: torch.Tensor | None = None, k: int = 10,
     reference = query if self_search else reference.to(query.device, query.dtype)
     if not 0 < k <= len(reference) - self_search:
         raise ValueError(f"k={k} needs at least {k + self_search} reference points, got {len(reference)}.")
-    tile = tile or _tile_rows(len(reference))
+    tile = tile or tile_rows(len(reference))
     ref_sq = reference.square().sum(1)
     dist = torch.empty(len(query), k, dtype=query.dtype, device=query.device)
     index = torch.empty(len(query), k, dtype=torch.long, device=query.device)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from .neighbors import _tile_rows, knn
+from .neighbors import tile_rows, knn
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def repulsion_tile_fusable(rows: torch.Tensor, Y: torch.Tensor) -> tuple[torch.T
 def gradient(Y: torch.Tensor, P: Affinities, exaggeration: float, tile_fn=repulsion_tile,
              tile: int | None = None) -> torch.Tensor:
     """The exact t-SNE gradient (openTSNE's scale, without the factor 4) for embedding ``Y``."""
-    tile = tile or _tile_rows(len(Y), budget=2**28 if Y.device.type == "cuda" else 2**24)
+    tile = tile or tile_rows(len(Y), budget=2**28 if Y.device.type == "cuda" else 2**24)
     sums, forces = [], []
     for start in range(0, len(Y), tile):
         s, f = tile_fn(Y[start:start + tile], Y)
