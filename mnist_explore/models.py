@@ -98,8 +98,35 @@ def fast_cnn() -> nn.Module:
     )
 
 
+def _simple_cnn(kernel: int, channels: tuple[int, ...]) -> nn.Module:
+    """Unpadded kernel x kernel convolutions, each with BN and ReLU, then one FC layer with BN (An et al. 2020)."""
+    layers: list[nn.Module] = []
+    side, c_in = 28, 1
+    for c_out in channels:
+        layers += [nn.Conv2d(c_in, c_out, kernel, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+        side, c_in = side - kernel + 1, c_out
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c_in * side * side, NUM_CLASSES, bias=False),
+                         nn.BatchNorm1d(NUM_CLASSES))
+
+
+def simple_cnn3() -> nn.Module:
+    """An et al.'s M3: ten 3x3 convolutions (32 to 176 channels), 28 -> 8, no pooling."""
+    return _simple_cnn(3, tuple(range(32, 177, 16)))
+
+
+def simple_cnn5() -> nn.Module:
+    """An et al.'s M5: five 5x5 convolutions (32 to 160 channels), 28 -> 8, no pooling."""
+    return _simple_cnn(5, (32, 64, 96, 128, 160))
+
+
+def simple_cnn7() -> nn.Module:
+    """An et al.'s M7: four 7x7 convolutions (48 to 192 channels), 28 -> 4, no pooling."""
+    return _simple_cnn(7, (48, 96, 144, 192))
+
+
 MODELS: dict[str, Callable[[], nn.Module]] = {
-    f.__name__: f for f in (linear, mlp, first_cnn, second_cnn, vgg, vgg_dropout, vgg_bn_dropout, fast_cnn)
+    f.__name__: f for f in (linear, mlp, first_cnn, second_cnn, vgg, vgg_dropout, vgg_bn_dropout, fast_cnn,
+                            simple_cnn3, simple_cnn5, simple_cnn7)
 }
 
 

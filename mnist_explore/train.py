@@ -72,6 +72,12 @@ class Callback:
     def on_epoch_end(self, state: _Run) -> None:
         pass
 
+    def state_dict(self) -> dict | None:  # what a checkpoint keeps of the callback, so resume is exact
+        return None
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
 
 class TrainingDiverged(UserError):
     """The loss became NaN or infinite."""
@@ -97,8 +103,10 @@ def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
 class _Run:
     """The mutable state of one run: what a checkpoint holds."""
 
-    def __init__(self, config: TrainConfig, model: nn.Module, train: Split, val: Split):
+    def __init__(self, config: TrainConfig, model: nn.Module, train: Split, val: Split,
+                 callbacks: Sequence[Callback] = ()):
         self.config, self.model, self.train, self.val = config, model, train, val
+        self.callbacks = list(callbacks)
         self.forward = torch.compile(model) if config.compile else model
         self.device = train.X.device
         self.steps_per_epoch = -(-len(train) // config.batch_size)
@@ -124,6 +132,7 @@ class _Run:
             "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None,
             "history": asdict(self.history), "best_state": self.best_state,
             "best_acc": self.best_acc, "bad_epochs": self.bad_epochs,
+            "callbacks": [getattr(cb, "state_dict", lambda: None)() for cb in self.callbacks],
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -137,6 +146,9 @@ class _Run:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.history = History(**state["history"])
         self.best_state, self.best_acc, self.bad_epochs = state["best_state"], state["best_acc"], state["bad_epochs"]
+        for cb, cb_state in zip(self.callbacks, state.get("callbacks", []), strict=False):
+            if cb_state is not None:
+                cb.load_state_dict(cb_state)
 
 
 def _save(state: dict, path: Path) -> None:
@@ -187,7 +199,7 @@ def _flush(run: _Run, checkpoint: Path | None) -> None:
     run.history.step_loss.extend(losses.tolist())
 
 
-def _end_epoch(run: _Run, seconds: float, callbacks: Sequence[Callback], checkpoint: Path | None) -> bool:
+def _end_epoch(run: _Run, seconds: float, checkpoint: Path | None) -> bool:
     """Evaluate, record, checkpoint; return True when early stopping says stop."""
     (loss_sum, correct), seen = run.epoch_sums.tolist(), run.epoch_seen
     val_loss, val_acc = evaluate(run.model, run.val, amp=run.config.amp)
@@ -208,11 +220,11 @@ def _end_epoch(run: _Run, seconds: float, callbacks: Sequence[Callback], checkpo
         run.bad_epochs += 1
     stop = run.config.patience is not None and run.bad_epochs >= run.config.patience
     run.history.stopped_early = stop and run.epoch < run.config.epochs
+    for cb in run.callbacks:  # before the checkpoint, so it holds what they did at the epoch's end
+        cb.on_epoch_end(run)
     if checkpoint is not None:
         _save(run.state_dict(), checkpoint)
         run.history.save(checkpoint.with_name("history.json"))
-    for cb in callbacks:
-        cb.on_epoch_end(run)
     return stop
 
 
@@ -251,14 +263,14 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     torch.manual_seed(config.seed + 2)  # dropout's generator
-    run = _Run(config, model, train, val)
+    run = _Run(config, model, train, val, callbacks)
     checkpoint = Path(checkpoint_dir) / "last.pt" if checkpoint_dir is not None else None
     if resume and checkpoint is not None and checkpoint.exists():
         run.load_state_dict(torch.load(checkpoint, map_location=run.device, weights_only=False))
     bar = tqdm(total=run.total_steps, initial=run.step, desc=config.model, disable=not config.progress,
                unit="step", leave=False)
     with _deferred_interrupt() as interrupted, _cudnn_deterministic(config.deterministic):
-        _loop(run, callbacks, checkpoint, bar, interrupted)
+        _loop(run, checkpoint, bar, interrupted)
     if restore_best and run.best_state is not None:
         model.load_state_dict(run.best_state)
     return TrainResult(model, run.history)
@@ -291,7 +303,7 @@ def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _loop(run: _Run, callbacks: Sequence[Callback], checkpoint: Path | None, bar, interrupted) -> None:
+def _loop(run: _Run, checkpoint: Path | None, bar, interrupted) -> None:
     config, train = run.config, run.train
     try:
         stop = run.history.stopped_early
@@ -301,7 +313,7 @@ def _loop(run: _Run, callbacks: Sequence[Callback], checkpoint: Path | None, bar
             start = time.perf_counter()
             for X, y in islice(order, run.batch_in_epoch, None):
                 _train_step(run, X, y)
-                for cb in callbacks:
+                for cb in run.callbacks:
                     cb.on_batch_end(run)
                 if interrupted():
                     raise KeyboardInterrupt
@@ -313,7 +325,7 @@ def _loop(run: _Run, callbacks: Sequence[Callback], checkpoint: Path | None, bar
             _flush(run, checkpoint)
             if run.device.type == "cuda":
                 torch.cuda.synchronize(run.device)
-            stop = _end_epoch(run, time.perf_counter() - start, callbacks, checkpoint)
+            stop = _end_epoch(run, time.perf_counter() - start, checkpoint)
             bar.set_postfix(epoch=run.epoch, val_acc=f"{run.history.epochs[-1]['val_acc']:.4f}")
     except KeyboardInterrupt:
         if checkpoint is not None:

@@ -17,6 +17,20 @@ EXPECTED_PARAMETERS = {
 }
 
 
+def _simple_cnn_parameters(kernel: int, channels: list[int], side: int) -> int:
+    """Convolutions without bias plus BN (2 per channel), then FC without bias plus BN on 10 outputs."""
+    c_in = [1, *channels[:-1]]
+    convs = sum(i * o * kernel * kernel + 2 * o for i, o in zip(c_in, channels))
+    return convs + channels[-1] * side * side * 10 + 2 * 10
+
+
+EXPECTED_PARAMETERS |= {
+    "simple_cnn3": _simple_cnn_parameters(3, list(range(32, 177, 16)), 8),  # 28 - 10 * 2 = 8
+    "simple_cnn5": _simple_cnn_parameters(5, [32, 64, 96, 128, 160], 8),  # 28 - 5 * 4 = 8
+    "simple_cnn7": _simple_cnn_parameters(7, [48, 96, 144, 192], 4),  # 28 - 4 * 6 = 4
+}
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_output_shape_and_parameter_count(name):
     model = build_model(name).eval()

@@ -4,6 +4,8 @@ Each function draws into ``ax`` when given, and otherwise makes its own figure.
 Nothing here saves a file: see ``figures.save_figure``.
 """
 from ._common import DIGIT_COLORS, mosaic
+from .best import (ANCHORS, plot_accuracy_vs_size, plot_disputed_labels, plot_ensemble_errors,
+                   plot_hard_digits)
 from .compare import plot_final_table, plot_lr_sensitivity, plot_optimizer_curves, plot_ranking
 from .data import (plot_class_counts, plot_class_means, plot_intensity_fractions, plot_mean_intensity,
                    plot_pixel_histograms, plot_pixel_std, plot_sample_grid)
@@ -32,5 +34,6 @@ __all__ = [
     "plot_optimizer_curves", "plot_lr_sensitivity", "plot_final_table", "plot_ranking",
     "plot_gan_history", "plot_digit_rows", "plot_fidelity",
     "plot_transfer_curves", "plot_layer_change",
+    "ANCHORS", "plot_accuracy_vs_size", "plot_ensemble_errors", "plot_hard_digits", "plot_disputed_labels",
     "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising",
 ]

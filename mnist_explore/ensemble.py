@@ -1,0 +1,263 @@
+"""The best model, honestly: an ensemble of CNNs chosen on validation, scored on the test set once.
+
+The protocol, in three steps that cannot be reordered:
+
+1. :func:`train_members` trains one CNN per seed on the training split (batch norm,
+   augmentation, label smoothing, OneCycle, an EMA of the weights); each keeps its
+   best epoch *on validation*. Every member checkpoints, and a rerun resumes.
+2. :func:`select` decides, from validation predictions only, whether to use the raw
+   or the averaged weights and whether test-time augmentation helps.
+3. :func:`score` reads the test split through a :class:`HeldOut`, which opens once.
+
+Neither of the first two steps is given the test split; a test checks that no code
+path reaches it before :func:`score` does.
+"""
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data import Dataset, Split, to_float, train_val_split
+from .ema import EMA
+from .errors import UserError
+from .history import History
+from .models import build_model
+from .runtime import by_profile
+from .train import Callback, TrainConfig, fit
+
+
+@dataclass(frozen=True)
+class EnsembleSettings:
+    """One member per seed; member i is ``models[i % len(models)]`` trained with ``seeds[i]``."""
+
+    models: tuple[str, ...]
+    seeds: tuple[int, ...]
+    epochs: int
+    batch_size: int = 128
+    lr: float = 3e-3  # the peak of the OneCycle schedule, for Adam
+    label_smoothing: float = 0.1
+    augment: str | None = "affine"
+    ema_decay: float = 0.999
+    train_size: int | None = None  # images of the 55,000-image training split; None: all
+    val_size: int = 5000
+    test_size: int | None = None  # None: all 10,000
+    compile: bool = False  # torch.compile each member (worth it on CUDA only)
+
+    def members(self) -> list[tuple[str, int]]:
+        return [(self.models[i % len(self.models)], seed) for i, seed in enumerate(self.seeds)]
+
+
+PROFILE_SETTINGS = {
+    "quick": EnsembleSettings(models=("fast_cnn",), seeds=(0, 1, 2), epochs=1, train_size=2000, val_size=1000,
+                              test_size=2000),
+    "default": EnsembleSettings(models=("fast_cnn",), seeds=(0, 1, 2, 3, 4), epochs=3),  # a 2-core CPU
+    # An et al.'s three kernel sizes, 5 seeds each (a GPU).
+    "full": EnsembleSettings(models=("simple_cnn3", "simple_cnn5", "simple_cnn7"), seeds=tuple(range(15)),
+                             epochs=30, lr=2e-3),
+}
+
+
+def settings_for(profile: str) -> EnsembleSettings:
+    """The ensemble settings of a profile (quick, default or full)."""
+    return by_profile(PROFILE_SETTINGS, profile)
+
+
+@dataclass
+class Member:
+    model: str
+    seed: int
+    history: History
+    raw: nn.Module  # the weights of the best validation epoch
+    ema: nn.Module  # the moving average at the end of training
+
+    def net(self, weights: str) -> nn.Module:
+        return self.ema if weights == "ema" else self.raw
+
+
+def train_members(train: Split, val: Split, settings: EnsembleSettings, checkpoint_dir: str | Path | None = None,
+                  callbacks: Sequence[Callback] = (), progress: bool = True) -> list[Member]:
+    """Train every member on ``train``, choosing epochs on ``val``; resume any found in ``checkpoint_dir``.
+
+    A member whose checkpoint says it finished is loaded, not retrained; one stopped
+    half-way (Ctrl-C, a lost session) continues from its last step to the same weights.
+    """
+    members = []
+    plan = settings.members()
+    for i, (name, seed) in enumerate(tqdm(plan, desc="ensemble members", unit="model", disable=not progress)):
+        config = TrainConfig(model=name, epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
+                             schedule="onecycle", label_smoothing=settings.label_smoothing,
+                             augment=settings.augment, seed=seed, compile=settings.compile, progress=progress)
+        torch.manual_seed(seed)  # the initial weights fit() would draw, built here so the EMA can copy them
+        model = build_model(name).to(train.X.device, memory_format=torch.channels_last)
+        ema = EMA(model, settings.ema_decay)
+        directory = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{i:02d}-{name}-seed{seed}"
+        result = fit(config, train, val, model=model, callbacks=[ema, *callbacks], checkpoint_dir=directory,
+                     resume=True)
+        members.append(Member(name, seed, result.history, result.model.eval(), ema.model))
+    return members
+
+
+def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Images moved by (dy, dx) whole pixels, the uncovered border filled with black (0)."""
+    padded = F.pad(x, (1, 1, 1, 1))
+    h, w = x.shape[-2:]
+    return padded[..., 1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
+
+
+TTA_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # the image and its four one-pixel shifts
+
+
+@torch.no_grad()
+def predict_views(model: nn.Module, split: Split, tta: bool = True, batch_size: int = 1000) -> torch.Tensor:
+    """Softmax probabilities (V, N, 10) on the CPU of the image (view 0) and, with ``tta``, its four 1-pixel shifts."""
+    model.eval()
+    device = split.X.device
+    shifts = TTA_SHIFTS if tta else TTA_SHIFTS[:1]
+    out = []
+    for start in range(0, len(split), batch_size):
+        x = to_float(split.X[start:start + batch_size])
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            out.append(torch.stack([model(_shift(x, dy, dx)).float().softmax(dim=1) for dy, dx in shifts]).cpu())
+    return torch.cat(out, dim=1)
+
+
+def predict_probs(model: nn.Module, split: Split, tta: bool = False) -> torch.Tensor:
+    """Softmax probabilities (N, 10); with ``tta``, the mean over the image and its four 1-pixel shifts."""
+    return predict_views(model, split, tta).mean(dim=0)
+
+
+def average(member_probs: torch.Tensor) -> torch.Tensor:
+    """The ensemble's prediction: the mean of its members' softmax probabilities, (M, N, C) -> (N, C)."""
+    if member_probs.ndim != 3:
+        raise ValueError(f"expected member probabilities (M, N, C), got shape {tuple(member_probs.shape)}")
+    return member_probs.mean(dim=0)
+
+
+def _accuracy(probs: torch.Tensor, y: torch.Tensor) -> float:
+    return (probs.argmax(dim=-1) == y).double().mean().item()
+
+
+@dataclass
+class Selection:
+    """What validation chose, and the validation numbers behind each choice."""
+
+    members: list[Member]
+    weights: str  # "raw" or "ema"
+    tta: bool
+    val_table: list[dict]  # per variant: member accuracies and the ensemble's
+    val_probs: torch.Tensor  # (M, N_val, 10) of the chosen variant
+
+
+def select(members: list[Member], val: Split) -> Selection:
+    """Choose raw or EMA weights (by the members' mean validation accuracy), then TTA (by the ensemble's)."""
+    y = val.y.cpu()
+    probs, table = {}, []
+    for weights in ("raw", "ema"):
+        views = torch.stack([predict_views(m.net(weights), val) for m in members])  # (M, V, N, 10)
+        for tta in (False, True):
+            p = views.mean(dim=1) if tta else views[:, 0]
+            probs[weights, tta] = p
+            accs = [_accuracy(q, y) for q in p]
+            table.append({"weights": weights, "tta": tta, "member_accs": accs,
+                          "member_mean": statistics.fmean(accs), "ensemble": _accuracy(average(p), y)})
+    row = {(r["weights"], r["tta"]): r for r in table}
+    weights = "ema" if row["ema", False]["member_mean"] > row["raw", False]["member_mean"] else "raw"
+    tta = row[weights, True]["ensemble"] > row[weights, False]["ensemble"]
+    return Selection(members, weights, tta, table, probs[weights, tta])
+
+
+class HeldOut:
+    """The test split, sealed: :meth:`reveal` opens it once, after the selection is final."""
+
+    def __init__(self, split: Split, size: int | None = None):
+        self._split, self._size, self.reveals = split, size, 0
+
+    def reveal(self) -> Split:
+        if self.reveals:
+            raise UserError("The test set was already scored once for this ensemble: compare variants on the "
+                            "validation split (select), not by scoring the test set again.")
+        self.reveals += 1
+        if self._size is None:
+            return self._split
+        return self._split.subset(torch.arange(self._size))
+
+
+@dataclass
+class EnsembleReport:
+    """The one test scoring: every member's probabilities under the chosen variant."""
+
+    selection: Selection
+    member_probs: torch.Tensor  # (M, N, 10), CPU
+    y: torch.Tensor  # (N,), CPU
+    settings: EnsembleSettings | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def probs(self) -> torch.Tensor:
+        return average(self.member_probs)
+
+    @property
+    def votes(self) -> torch.Tensor:
+        """Each member's predicted class, (M, N)."""
+        return self.member_probs.argmax(dim=-1)
+
+    def member_accuracies(self) -> list[float]:
+        return [_accuracy(p, self.y) for p in self.member_probs]
+
+    def accuracy(self) -> float:
+        return _accuracy(self.probs, self.y)
+
+    def errors(self) -> torch.Tensor:
+        """Indices of the test digits the ensemble gets wrong, most confident mistake first."""
+        confidence, y_pred = self.probs.max(dim=1)
+        wrong = (y_pred != self.y).nonzero().flatten()
+        return wrong[confidence[wrong].argsort(descending=True)]
+
+    def wrong_counts(self) -> torch.Tensor:
+        """How many members misclassify each test digit, (N,)."""
+        return (self.votes != self.y).sum(dim=0)
+
+    def disputed(self) -> torch.Tensor:
+        """Misclassified test digits ranked by the ensemble's confidence against the label (lowest p(label) first)."""
+        wrong = self.errors()
+        p_label = self.probs[wrong, self.y[wrong]]
+        return wrong[p_label.argsort(stable=True)]
+
+    def accuracy_by_size(self, orders: int = 50, seed: int = 0) -> dict[str, list[float]]:
+        """Test accuracy of the first k members (k = 1..M) over random member orders: mean, min and max."""
+        M = len(self.member_probs)
+        generator = torch.Generator().manual_seed(seed)
+        perms = [torch.arange(M)] + [torch.randperm(M, generator=generator) for _ in range(orders - 1)]
+        accs = torch.tensor([[_accuracy(self.member_probs[p[:k]].mean(0), self.y) for k in range(1, M + 1)]
+                             for p in perms])
+        return {"size": list(range(1, M + 1)), "mean": accs.mean(0).tolist(), "min": accs.min(0).values.tolist(),
+                "max": accs.max(0).values.tolist(), "in_seed_order": accs[0].tolist()}
+
+
+def score(selection: Selection, held_out: HeldOut) -> EnsembleReport:
+    """Score every member, under the chosen weights and TTA, on the test split: the one time it is read."""
+    test = held_out.reveal()
+    probs = torch.stack([predict_probs(m.net(selection.weights), test, selection.tta) for m in selection.members])
+    return EnsembleReport(selection, probs, test.y.cpu())
+
+
+def build_ensemble(dataset: Dataset, settings: EnsembleSettings, checkpoint_dir: str | Path | None = None,
+                   progress: bool = True) -> EnsembleReport:
+    """Train, select on validation, then score on the test set once: the whole protocol."""
+    held_out = HeldOut(dataset.test, settings.test_size)  # sealed before anything else runs
+    train, val = train_val_split(dataset.train, settings.val_size, seed=0)
+    if settings.train_size is not None:
+        if not 0 < settings.train_size <= len(train):
+            raise UserError(f"train_size must be between 1 and {len(train)}, got {settings.train_size}.")
+        train = train.subset(torch.arange(settings.train_size))  # the split is shuffled: a random subset
+    members = train_members(train, val, settings, checkpoint_dir, progress=progress)
+    report = score(select(members, val), held_out)
+    report.settings = settings
+    return report
