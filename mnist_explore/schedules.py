@@ -27,9 +27,9 @@ def onecycle(lr: float, total_steps: int, steps_per_epoch: int, pct_start: float
         return b + (a - b) * (1 + math.cos(math.pi * t)) / 2
 
     def schedule(step: int) -> float:
-        if step <= peak:
-            return cos_interp(start, lr, step / peak)
-        return cos_interp(lr, end, (step - peak) / (total_steps - 1 - peak))
+        if step <= peak:  # with under 1 / pct_start steps in all there is no warm-up: peak <= 0
+            return cos_interp(start, lr, step / peak) if peak > 0 else lr
+        return cos_interp(lr, end, (step - peak) / max(total_steps - 1 - peak, 1))
     return schedule
 
 

@@ -66,3 +66,20 @@ def test_transfer_recipes_render(tmp_path, monkeypatch):
     names = _names("09_transfer_learning")
     assert len(names) == 3
     _render(names, tmp_path / "figures")
+
+
+def test_best_model_recipes_render_and_a_rerun_resumes(tmp_path, monkeypatch):
+    from mnist_explore import ensemble
+
+    tiny = ensemble.EnsembleSettings(models=("fast_cnn",), seeds=(0, 1, 2), epochs=1, train_size=500, val_size=300,
+                                     test_size=400)
+    monkeypatch.setitem(ensemble.PROFILE_SETTINGS, "quick", tiny)
+    monkeypatch.setenv("MNIST_EXPLORE_CACHE", str(tmp_path / "cache"))
+    names = _names("11_best_model")
+    assert names == ["best_ensemble_size", "best_ensemble_errors", "best_hard_digits", "best_disputed_labels"]
+    _render(names, tmp_path / "figures")
+    checkpoints = sorted((tmp_path / "cache" / "ensembles").glob("*/*/last.pt"))
+    assert len(checkpoints) == 3
+    written = [p.stat().st_mtime_ns for p in checkpoints]
+    _render(names[:1], tmp_path / "again")  # a new context: members are loaded from their checkpoints
+    assert [p.stat().st_mtime_ns for p in checkpoints] == written

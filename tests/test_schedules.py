@@ -68,3 +68,11 @@ def test_walkthrough_momentum_and_bad_names():
         build_optimizer("lbfgs", [], 0.1)
     with pytest.raises(UserError, match="learning rate must be positive"):
         build_optimizer("adam", [torch.nn.Parameter(torch.ones(1))], 0)
+
+
+@pytest.mark.parametrize("total_steps", [1, 2, 3, 4])
+def test_onecycle_survives_runs_too_short_for_a_warm_up(total_steps):
+    schedule = build_schedule("onecycle", 0.1, total_steps, total_steps)
+    rates = [schedule(step) for step in range(total_steps)]
+    assert all(0 < r <= 0.1 for r in rates)
+    assert rates == sorted(rates, reverse=True)  # straight to the peak, then down
