@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -64,9 +64,16 @@ PROFILE_SETTINGS = {
 }
 
 
-def settings_for(profile: str) -> EnsembleSettings:
-    """The ensemble settings of a profile (quick, default or full)."""
-    return by_profile(PROFILE_SETTINGS, profile)
+def settings_for(profile: str, members: int | None = None, epochs: int | None = None) -> EnsembleSettings:
+    """The ensemble settings of a profile (quick, default or full), optionally with more or fewer members or epochs."""
+    settings = by_profile(PROFILE_SETTINGS, profile)
+    for name, value in (("members", members), ("epochs", epochs)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise UserError(f"{name} must be a whole number of at least 1 (or None for the profile's "
+                            f"{len(settings.seeds) if name == 'members' else settings.epochs}), got {value!r}.")
+    if members is not None:
+        settings = replace(settings, seeds=tuple(range(members)))
+    return settings if epochs is None else replace(settings, epochs=epochs)
 
 
 @dataclass
@@ -248,16 +255,41 @@ def score(selection: Selection, held_out: HeldOut) -> EnsembleReport:
     return EnsembleReport(selection, probs, test.y.cpu())
 
 
-def build_ensemble(dataset: Dataset, settings: EnsembleSettings, checkpoint_dir: str | Path | None = None,
-                   progress: bool = True) -> EnsembleReport:
-    """Train, select on validation, then score on the test set once: the whole protocol."""
+def splits(dataset: Dataset, settings: EnsembleSettings) -> tuple[Split, Split, HeldOut]:
+    """Training and validation splits (carved from the training set) and the sealed test split."""
     held_out = HeldOut(dataset.test, settings.test_size)  # sealed before anything else runs
     train, val = train_val_split(dataset.train, settings.val_size, seed=0)
     if settings.train_size is not None:
         if not 0 < settings.train_size <= len(train):
             raise UserError(f"train_size must be between 1 and {len(train)}, got {settings.train_size}.")
         train = train.subset(torch.arange(settings.train_size))  # the split is shuffled: a random subset
+    return train, val, held_out
+
+
+def build_ensemble(dataset: Dataset, settings: EnsembleSettings, checkpoint_dir: str | Path | None = None,
+                   progress: bool = True) -> EnsembleReport:
+    """Train, select on validation, then score on the test set once: the whole protocol."""
+    train, val, held_out = splits(dataset, settings)
     members = train_members(train, val, settings, checkpoint_dir, progress=progress)
     report = score(select(members, val), held_out)
     report.settings = settings
     return report
+
+
+def summary(report: EnsembleReport) -> dict:
+    """The report as plain numbers: per member, single-model mean ± std, the ensemble, and what validation chose."""
+    accs = report.member_accuracies()
+    val_accs = _chosen_row(report.selection)["member_accs"]
+    members = [{"model": m.model, "seed": m.seed, "best_epoch": m.history.best_epoch, "val_acc": v, "test_acc": a,
+                "test_errors": round((1 - a) * len(report.y)), "train_seconds": round(m.history.train_seconds, 1)}
+               for m, v, a in zip(report.selection.members, val_accs, accs, strict=True)]
+    return {"test_size": len(report.y), "weights": report.selection.weights, "tta": report.selection.tta,
+            "validation": report.selection.val_table, "members": members,
+            "single_mean": statistics.fmean(accs), "single_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            "ensemble_acc": report.accuracy(), "ensemble_errors": len(report.errors()),
+            "train_seconds": round(sum(m.history.train_seconds for m in report.selection.members), 1),
+            "accuracy_by_size": report.accuracy_by_size()}
+
+
+def _chosen_row(selection: Selection) -> dict:
+    return next(r for r in selection.val_table if (r["weights"], r["tta"]) == (selection.weights, selection.tta))

@@ -212,3 +212,11 @@ def test_unknown_profile_and_bad_train_size(mnist):
         ensemble.settings_for("huge")
     with pytest.raises(UserError, match="train_size must be between 1 and"):
         ensemble.build_ensemble(mnist, replace(TINY, train_size=10 ** 6), progress=False)
+
+
+def test_settings_overrides_are_checked():
+    assert ensemble.settings_for("default", members=3, epochs=1).seeds == (0, 1, 2)
+    assert ensemble.settings_for("default", epochs=1).epochs == 1
+    for bad in (0, -2, 2.5, "3"):
+        with pytest.raises(UserError, match="members must be a whole number of at least 1"):
+            ensemble.settings_for("default", members=bad)
