@@ -80,3 +80,36 @@ def test_training_plots_refuse_bad_input(small):
         plots.plot_learning_curves({}, "acc")
     with pytest.raises(UserError, match="no misclassified images"):
         plots.plot_misclassified(small[0][:0], [], [], [])
+
+
+def _by_size(accs):
+    return {"size": list(range(1, len(accs) + 1)), "mean": accs, "min": accs, "max": accs, "in_seed_order": accs}
+
+
+def test_accuracy_vs_size_draws_only_the_published_results_near_ours():
+    near = plots.plot_accuracy_vs_size(_by_size([0.9950, 0.9958, 0.9961]), 10_000)
+    far = plots.plot_accuracy_vs_size(_by_size([0.90, 0.91, 0.92]), 2_000)
+    dotted = [sum(line.get_linestyle() == ":" for line in fig.axes[0].get_lines()) for fig in (near, far)]
+    assert dotted == [len(plots.ANCHORS), 0]
+    assert any("not drawn" in t.get_text() for t in far.axes[0].texts)
+    plt.close("all")
+
+
+def test_best_model_galleries_refuse_empty_input_and_label_every_digit(small):
+    X, y = small
+    with pytest.raises(UserError, match="misclassifies no test digit"):
+        plots.plot_ensemble_errors(X[:0], y[:0], y[:0], torch.zeros(3, 0, dtype=torch.long))
+    with pytest.raises(UserError, match="disputes no test label"):
+        plots.plot_disputed_labels(X[:0], y[:0], y[:0], torch.zeros(0), torch.zeros(0))
+    votes = torch.stack([y[:7], (y[:7] + 1) % 10, (y[:7] + 1) % 10])
+    fig = plots.plot_ensemble_errors(X[:7], y[:7], (y[:7] + 1) % 10, votes)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert f"{int(y[0])}→{int((y[0] + 1) % 10)}" in texts
+    assert f"{int((y[0] + 1) % 10)}×2 {int(y[0])}×1" in texts
+    wrong = (y[:7] + 1) % 10
+    votes = torch.stack([y[:7], torch.where(torch.arange(7) < 4, wrong, y[:7]), torch.where(torch.arange(7) < 2, wrong, y[:7])])
+    fig = plots.plot_hard_digits((votes != y[:7]).sum(0), 3, X[:7], y[:7], votes)
+    titles = [ax.get_title() for sub in fig.subfigs for ax in sub.axes]
+    assert "3 digits are right for every member" in titles[0]
+    assert any(t.startswith("wrong for exactly one") and ": 2 digits" in t for t in titles)
+    plt.close("all")

@@ -118,7 +118,7 @@ def plot_hard_digits(wrong_counts, members: int, X, y, votes, per_row: int = 12)
                 else f"{y[i]}, 1×{votes[votes[:, i] != y[i], i][0]}" for i in index]
         axis.imshow(mosaic(images[index], per_row), cmap="gray", vmin=0, vmax=1)
         _label_tiles(axis, tags, per_row, images.shape[-1], fontsize=7)
-    fig.suptitle("Hard for everyone vs hard for some: independent models mostly fail on the same digits")
+    fig.suptitle("Hard for everyone vs hard for some: how many of the independently trained members get each test digit wrong")
     return fig
 
 
