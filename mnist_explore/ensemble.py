@@ -68,7 +68,7 @@ def settings_for(profile: str, members: int | None = None, epochs: int | None = 
     """The ensemble settings of a profile (quick, default or full), optionally with more or fewer members or epochs."""
     settings = by_profile(PROFILE_SETTINGS, profile)
     for name, value in (("members", members), ("epochs", epochs)):
-        if value is not None and (not isinstance(value, int) or value < 1):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise UserError(f"{name} must be a whole number of at least 1 (or None for the profile's "
                             f"{len(settings.seeds) if name == 'members' else settings.epochs}), got {value!r}.")
     if members is not None:
@@ -94,6 +94,22 @@ def train_members(train: Split, val: Split, settings: EnsembleSettings, checkpoi
 
     A member whose checkpoint says it finished is loaded, not retrained; one stopped
     half-way (Ctrl-C, a lost session) continues from its last step to the same weights.
+
+    Parameters
+    ----------
+    train, val
+        uint8 splits on the training device; the test split is never an argument.
+    settings
+        The members (architecture and seed each) and their shared recipe.
+    checkpoint_dir
+        A folder per member (``00-fast_cnn-seed0``, ...) with the engine's checkpoints.
+    callbacks
+        Extra training callbacks, given to every member's run.
+
+    Returns
+    -------
+    list of Member
+        Each with its history, its best-epoch weights and its EMA weights, in eval mode.
     """
     members = []
     plan = settings.members()

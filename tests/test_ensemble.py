@@ -217,6 +217,6 @@ def test_unknown_profile_and_bad_train_size(mnist):
 def test_settings_overrides_are_checked():
     assert ensemble.settings_for("default", members=3, epochs=1).seeds == (0, 1, 2)
     assert ensemble.settings_for("default", epochs=1).epochs == 1
-    for bad in (0, -2, 2.5, "3"):
+    for bad in (0, -2, 2.5, "3", True):
         with pytest.raises(UserError, match="members must be a whole number of at least 1"):
             ensemble.settings_for("default", members=bad)
