@@ -63,6 +63,22 @@ def _vote_text(votes: np.ndarray) -> str:
     return " ".join(f"{digit}×{count}" for digit, count in Counter(votes.tolist()).most_common())
 
 
+def _captioned_grid(images: np.ndarray, labels: Sequence[str], captions: Sequence[str], ncols: int,
+                    tile_size: tuple[float, float], ax: Axes | None) -> tuple[Figure, Axes]:
+    """Images in a grid, a label in each tile's corner and a caption under it."""
+    ncols = min(ncols, len(images))
+    nrows, pad, size = -(-len(images) // ncols), 11, images.shape[-1]
+    fig, ax = _axes(ax, (tile_size[0] * ncols, tile_size[1] * nrows + 0.6))
+    ax.imshow(mosaic(images, ncols, pad=pad), cmap="gray", vmin=0, vmax=1)
+    _label_tiles(ax, labels, ncols, size, pad, 8)
+    for i, caption in enumerate(captions):
+        r, c = divmod(i, ncols)
+        ax.text(c * (size + pad) + size / 2, r * (size + pad) + size + 0.5, caption, ha="center", va="top",
+                fontsize=6.5, linespacing=1.0)
+    ax.set_axis_off()
+    return fig, ax
+
+
 def plot_ensemble_errors(X, y, y_pred, votes, ncols: int = 10, limit: int = 120, ax: Axes | None = None) -> Figure:
     """Misclassified digits, each titled true→predicted with the members' votes (digit×count) under it.
 
@@ -72,16 +88,8 @@ def plot_ensemble_errors(X, y, y_pred, votes, ncols: int = 10, limit: int = 120,
     images, votes, y, y_pred = _images(X)[:limit], _numpy(votes)[:, :limit], _numpy(y)[:limit], _numpy(y_pred)[:limit]
     if len(images) == 0:
         raise UserError("The ensemble misclassifies no test digit: there is nothing to show.")
-    ncols = min(ncols, len(images))
-    nrows, pad, size = -(-len(images) // ncols), 11, images.shape[-1]
-    fig, ax = _axes(ax, (1.25 * ncols, 1.5 * nrows + 0.6))
-    ax.imshow(mosaic(images, ncols, pad=pad), cmap="gray", vmin=0, vmax=1)
-    _label_tiles(ax, [f"{int(t)}→{int(p)}" for t, p in zip(y, y_pred)], ncols, size, pad, 8)
-    for i in range(len(images)):
-        r, c = divmod(i, ncols)
-        ax.text(c * (size + pad) + size / 2, r * (size + pad) + size + 0.5, _vote_text(votes[:, i]),
-                ha="center", va="top", fontsize=6.5, color="black")
-    ax.set_axis_off()
+    fig, ax = _captioned_grid(images, [f"{int(t)}→{int(p)}" for t, p in zip(y, y_pred)],
+                              [_vote_text(votes[:, i]) for i in range(len(images))], ncols, (1.25, 1.5), ax)
     shown = f"the first {len(images)} of {total}" if total > limit else f"all {total}"
     ax.set_title(f"Test digits the ensemble misclassifies ({shown}, most confident first):\n"
                  f"true→predicted, and the {votes.shape[0]} members' votes (digit×count) below")
@@ -127,16 +135,9 @@ def plot_disputed_labels(X, y, y_pred, p_pred, p_label, ncols: int = 8, ax: Axes
     images = _images(X)
     if len(images) == 0:
         raise UserError("The ensemble disputes no test label: there is nothing to show.")
-    ncols = min(ncols, len(images))
-    nrows, pad, size = -(-len(images) // ncols), 11, images.shape[-1]
-    fig, ax = _axes(ax, (1.4 * ncols, 1.55 * nrows + 0.6))
-    ax.imshow(mosaic(images, ncols, pad=pad), cmap="gray", vmin=0, vmax=1)
-    _label_tiles(ax, [f"#{i + 1}" for i in range(len(images))], ncols, size, pad, 7)
-    for i, (t, p, pp, pl) in enumerate(zip(_numpy(y), _numpy(y_pred), _numpy(p_pred), _numpy(p_label))):
-        r, c = divmod(i, ncols)
-        ax.text(c * (size + pad) + size / 2, r * (size + pad) + size + 0.5,
-                f"label {t}: {pl:.0%}\nsays {p}: {pp:.0%}", ha="center", va="top", fontsize=6.5, linespacing=1.0)
-    ax.set_axis_off()
+    captions = [f"label {t}: {pl:.0%}\nsays {p}: {pp:.0%}"
+                for t, p, pp, pl in zip(_numpy(y), _numpy(y_pred), _numpy(p_pred), _numpy(p_label))]
+    fig, ax = _captioned_grid(images, [f"#{i + 1}" for i in range(len(images))], captions, ncols, (1.4, 1.55), ax)
     ax.set_title("Test labels the ensemble disputes, most confident first: likely mislabels "
                  "(ensemble probability of the label, and of its own answer)")
     return fig
