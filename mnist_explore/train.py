@@ -242,7 +242,8 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
     model
         Train this module instead of a new ``build_model(config.model)``.
     callbacks
-        Objects with ``on_batch_end(state)`` and ``on_epoch_end(state)``.
+        Objects with ``on_batch_end(state)`` and ``on_epoch_end(state)``; those with
+        ``state_dict()`` and ``load_state_dict(state)`` are saved in checkpoints and restored on resume.
     checkpoint_dir
         Keep ``last.pt`` (for resume), ``best.pt`` and ``history.json`` there.
     resume
