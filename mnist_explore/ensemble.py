@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -219,8 +219,6 @@ class EnsembleReport:
     selection: Selection
     member_probs: torch.Tensor  # (M, N, 10), CPU
     y: torch.Tensor  # (N,), CPU
-    settings: EnsembleSettings | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def probs(self) -> torch.Tensor:
@@ -287,9 +285,7 @@ def build_ensemble(dataset: Dataset, settings: EnsembleSettings, checkpoint_dir:
     """Train, select on validation, then score on the test set once: the whole protocol."""
     train, val, held_out = splits(dataset, settings)
     members = train_members(train, val, settings, checkpoint_dir, progress=progress)
-    report = score(select(members, val), held_out)
-    report.settings = settings
-    return report
+    return score(select(members, val), held_out)
 
 
 def summary(report: EnsembleReport) -> dict:
