@@ -23,5 +23,7 @@ notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=3600 notebooks/*.ipynb
 
+# data/cache holds every derived data file; data/*/raw/*-ubyte are leftovers of the older layout,
+# which decompressed next to the .gz files.
 clean:
 	rm -rf $(VENV) data/cache data/*/raw/*-ubyte

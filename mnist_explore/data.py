@@ -1,10 +1,12 @@
 """MNIST and Fashion-MNIST as uint8 tensors: checked once, cached, split and batched on the device.
 
-The raw files live in torchvision's layout (``<root>/MNIST/raw``). The repository
-ships MNIST's four files gzipped; on first load each is decompressed, its md5
-checked against the canonical file, and the tensors (read by
-``torchvision.datasets.MNIST``) cached under ``<root>/cache`` so that later
-loads skip both the check and the parsing.
+The raw files are gzipped, in torchvision's layout (``<root>/MNIST/raw/*.gz``); the
+package ships MNIST's four (``mnist_explore/datasets``), and the data roots searched
+are those of :mod:`mnist_explore.paths`. On first load each file is decompressed
+into the cache folder (``<cache>/MNIST/raw``, never next to the package, which may
+be read-only), its md5 checked against the canonical file, and the tensors (read by
+``torchvision.datasets.MNIST``) cached in ``<cache>/MNIST.pt`` so that later loads
+skip both the check and the parsing.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
-from .paths import data_dir
+from .paths import bundled_data_dir, cache_dir, data_dir
 
 CACHE_FORMAT = 1
 
@@ -47,7 +49,8 @@ SOURCES = {
             "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
         },
         classes=tuple(str(d) for d in range(10)),
-        how_to_get="restore the bundled copy with `git checkout -- data/MNIST/raw`",
+        how_to_get="restore the bundled copy with `git checkout -- mnist_explore/datasets/MNIST/raw` "
+        "in a source checkout, or reinstall mnist-explore",
     ),
     "fashion": Source(
         folder="FashionMNIST",
@@ -59,8 +62,8 @@ SOURCES = {
         },
         classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        how_to_get="install them with `sudo apt-get install dataset-fashion-mnist` "
-        "or copy the four .gz files into data/FashionMNIST/raw/",
+        how_to_get="install them with `sudo apt-get install dataset-fashion-mnist`, or copy the four .gz "
+        "files into FashionMNIST/raw/ under the folder that MNIST_EXPLORE_DATA names (data/ in a source checkout)",
         system_dir=Path("/usr/share/datasets/fashion-mnist"),
     ),
 }
@@ -126,31 +129,40 @@ def _extract(gz: Path, target: Path, expected_md5: str, how_to_get: str) -> None
     os.replace(tmp, target)
 
 
-def _check_raw(source: Source, raw: Path) -> None:
-    """Make every decompressed raw file present and md5-correct, or raise DataError."""
-    raw.mkdir(parents=True, exist_ok=True)
+def _candidates(source: Source, raws: list[Path], name: str) -> list[Path]:
+    """Where ``<name>.gz`` may be, in the order searched: each raw folder, then the system folder."""
+    folders = list(raws) + ([source.system_dir] if source.system_dir is not None else [])
+    return [folder / f"{name}.gz" for folder in folders]
+
+
+def _check_raw(source: Source, raws: list[Path], out: Path) -> None:
+    """Make every decompressed raw file in ``out`` present and md5-correct, or raise DataError.
+
+    ``raws`` are the folders searched for the .gz files, in order; ``out`` is in the
+    cache, so read-only data folders are never written to.
+    """
     for name, expected in source.md5.items():
-        target = raw / name
+        target = out / name
         if target.exists() and _md5(target) == expected:
             continue
-        candidates = [raw / f"{name}.gz"]
-        if source.system_dir is not None:
-            candidates.append(source.system_dir / f"{name}.gz")
+        candidates = _candidates(source, raws, name)
         gz = next((c for c in candidates if c.exists()), None)
         if gz is not None:
+            out.mkdir(parents=True, exist_ok=True)
             _extract(gz, target, expected, source.how_to_get)
         elif target.exists():
             raise DataError(f"{target} is corrupted (md5 {_md5(target)}, expected {expected}) and no "
                             f".gz copy is there to restore it from; {source.how_to_get}.")
         else:
-            raise DataError(f"{source.folder} file {name}.gz is missing from {raw}; {source.how_to_get}.")
+            searched = ", ".join(str(c.parent) for c in candidates)
+            raise DataError(f"{source.folder} file {name}.gz is missing from {searched}; {source.how_to_get}.")
 
 
-def _fingerprint(source: Source, raw: Path) -> list:
+def _fingerprint(source: Source, raws: list[Path], out: Path) -> list:
     """Sizes and modification times of the raw files: a change to any invalidates the cache."""
     stats = []
     for name in source.md5:
-        for path in (raw / name, raw / f"{name}.gz"):
+        for path in (out / name, *_candidates(source, raws, name)):
             st = path.stat() if path.exists() else None
             stats.append((path.name, st and st.st_size, st and st.st_mtime_ns))
     return [CACHE_FORMAT, sorted(source.md5.items()), stats]
@@ -181,9 +193,11 @@ def load_dataset(name: str = "mnist", root: str | Path | None = None, download: 
     name
         ``"mnist"`` or ``"fashion"`` (Fashion-MNIST, when its raw files are present).
     root
-        The data root in torchvision's layout; defaults to the repository's ``data/``.
+        The data root searched for the .gz files, in torchvision's layout; by default
+        :func:`~mnist_explore.paths.data_dir`, then the copy bundled with the package.
     download
-        Let torchvision try its mirrors for files that are missing (needs internet).
+        Let torchvision try its mirrors for files that are missing (needs internet);
+        they are downloaded into the cache folder.
 
     Returns
     -------
@@ -193,20 +207,25 @@ def load_dataset(name: str = "mnist", root: str | Path | None = None, download: 
     if name not in SOURCES:
         raise UserError(f"Unknown data set {name!r}: choose one of {', '.join(SOURCES)}.")
     source = SOURCES[name]
-    root = Path(root) if root is not None else data_dir()
-    raw = root / source.folder / "raw"
-    cache = root / "cache" / f"{source.folder}.pt"
+    roots = [Path(root)] if root is not None else list(dict.fromkeys([data_dir(), bundled_data_dir()]))
+    derived = cache_dir()  # torchvision's root for the decompressed files, and home of the tensor cache
+    out = derived / source.folder / "raw"
+    # .gz files downloaded by torchvision land in `out`, so it is searched too, last among the folders.
+    raws = [r / source.folder / "raw" for r in roots] + [out]
+    cache = derived / f"{source.folder}.pt"
 
-    blob = _read_cache(cache, _fingerprint(source, raw))
+    blob = _read_cache(cache, _fingerprint(source, raws, out))
     if blob is None:
-        if download and not all((raw / n).exists() or (raw / f"{n}.gz").exists() for n in source.md5):
+        if download and not all((out / n).exists() or any(c.exists() for c in _candidates(source, raws, n))
+                                for n in source.md5):
             try:
-                _torchvision_class(source)(root, train=True, download=True)
+                _torchvision_class(source)(derived, train=True, download=True)
             except Exception as exc:
                 raise DataError(f"Downloading {source.folder} failed ({exc}); {source.how_to_get}.") from None
-        _check_raw(source, raw)
-        splits = {s: _torchvision_class(source)(root, train=(s == "train"), download=False) for s in ("train", "test")}
-        blob = {"fingerprint": _fingerprint(source, raw)}
+        _check_raw(source, raws, out)
+        splits = {s: _torchvision_class(source)(derived, train=(s == "train"), download=False)
+                  for s in ("train", "test")}
+        blob = {"fingerprint": _fingerprint(source, raws, out)}
         for s, ds in splits.items():
             blob[f"{s}_X"], blob[f"{s}_y"] = ds.data.contiguous(), ds.targets.long()
         cache.parent.mkdir(parents=True, exist_ok=True)

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_explore import data
+from mnist_explore import data, paths
 from mnist_explore.data import DataError, Source, batches, load_dataset, normalization, split_indices, train_val_split
 from mnist_explore.errors import UserError
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "MNIST" / "raw"
+RAW = Path(__file__).resolve().parents[1] / "mnist_explore" / "datasets" / "MNIST" / "raw"
 # The canonical MNIST md5 sums, written out here rather than read from the package.
 CANONICAL = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
@@ -18,6 +18,13 @@ CANONICAL = {
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    """A private cache folder, so that loads from a temporary root never touch the shared one."""
+    monkeypatch.setenv("MNIST_EXPLORE_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
 
 
 def copy_raw(root: Path) -> Path:
@@ -89,10 +96,10 @@ def test_batches_cover_each_example_once_and_are_seeded(mnist):
     assert ordered.equal(split.y)
 
 
-def test_cold_then_warm_load_skips_the_checks(tmp_path, monkeypatch):
+def test_cold_then_warm_load_skips_the_checks(tmp_path, cache, monkeypatch):
     copy_raw(tmp_path)
     cold = load_dataset("mnist", tmp_path)
-    assert (tmp_path / "cache" / "MNIST.pt").exists()
+    assert (cache / "MNIST.pt").exists()
 
     def no_md5(path):
         raise AssertionError("a warm load must not hash files")
@@ -102,10 +109,10 @@ def test_cold_then_warm_load_skips_the_checks(tmp_path, monkeypatch):
     assert warm.train.X.equal(cold.train.X) and warm.test.y.equal(cold.test.y)
 
 
-def test_corrupted_cache_is_rebuilt(tmp_path):
+def test_corrupted_cache_is_rebuilt(tmp_path, cache):
     copy_raw(tmp_path)
     load_dataset("mnist", tmp_path)
-    (tmp_path / "cache" / "MNIST.pt").write_bytes(b"not a torch file")
+    (cache / "MNIST.pt").write_bytes(b"not a torch file")
     with pytest.warns(UserWarning, match="rebuilding"):
         again = load_dataset("mnist", tmp_path)
     assert len(again.train) == 60000
@@ -117,7 +124,7 @@ def _one_sentence(exc: Exception) -> str:
     return message
 
 
-def test_missing_file_names_it_and_says_how_to_fix(tmp_path):
+def test_missing_file_names_it_and_says_how_to_fix(tmp_path, cache):
     raw = copy_raw(tmp_path)
     (raw / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(DataError) as info:
@@ -126,7 +133,7 @@ def test_missing_file_names_it_and_says_how_to_fix(tmp_path):
     assert "t10k-labels-idx1-ubyte.gz is missing" in message and "git checkout" in message
 
 
-def test_truncated_file_is_reported(tmp_path):
+def test_truncated_file_is_reported(tmp_path, cache):
     raw = copy_raw(tmp_path)
     path = raw / "train-labels-idx1-ubyte.gz"
     path.write_bytes(path.read_bytes()[:5000])
@@ -134,10 +141,10 @@ def test_truncated_file_is_reported(tmp_path):
         load_dataset("mnist", tmp_path)
     message = _one_sentence(info.value)
     assert "train-labels-idx1-ubyte.gz is truncated" in message and "git checkout" in message
-    assert not (raw / "train-labels-idx1-ubyte").exists()  # no half-written file left behind
+    assert not list((cache / "MNIST" / "raw").glob("train-labels-idx1-ubyte*"))  # no half-written file left behind
 
 
-def test_corrupted_contents_are_reported_by_md5(tmp_path):
+def test_corrupted_contents_are_reported_by_md5(tmp_path, cache):
     raw = copy_raw(tmp_path)
     with gzip.open(RAW / "t10k-labels-idx1-ubyte.gz") as f:
         payload = bytearray(f.read())
@@ -150,11 +157,11 @@ def test_corrupted_contents_are_reported_by_md5(tmp_path):
     assert "t10k-labels-idx1-ubyte.gz is corrupted" in message and CANONICAL["t10k-labels-idx1-ubyte"] in message
 
 
-def test_corrupted_decompressed_file_is_restored_from_gz(tmp_path):
-    raw = copy_raw(tmp_path)
+def test_corrupted_decompressed_file_is_restored_from_gz(tmp_path, cache):
+    copy_raw(tmp_path)
     load_dataset("mnist", tmp_path)
-    shutil.rmtree(tmp_path / "cache")
-    (raw / "t10k-labels-idx1-ubyte").write_bytes(b"garbage")
+    (cache / "MNIST.pt").unlink()
+    (cache / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"garbage")
     assert load_dataset("mnist", tmp_path).test.y.bincount()[0] == 980
 
 
@@ -163,7 +170,7 @@ def test_unknown_data_set_lists_the_choices():
         load_dataset("cifar")
 
 
-def test_files_are_found_in_a_system_dir(tmp_path, monkeypatch):
+def test_files_are_found_in_a_system_dir(tmp_path, cache, monkeypatch):
     system = copy_raw(tmp_path / "system")
     monkeypatch.setitem(data.SOURCES, "mnist", Source(
         folder="MNIST", md5=dict(CANONICAL), classes=data.SOURCES["mnist"].classes,
@@ -171,13 +178,35 @@ def test_files_are_found_in_a_system_dir(tmp_path, monkeypatch):
     assert len(load_dataset("mnist", tmp_path / "root").train) == 60000
 
 
-def test_missing_fashion_mnist_says_how_to_get_it(tmp_path, monkeypatch):
+def test_missing_fashion_mnist_says_how_to_get_it(tmp_path, cache, monkeypatch):
     fashion = data.SOURCES["fashion"]
     monkeypatch.setitem(data.SOURCES, "fashion", Source(
         fashion.folder, fashion.md5, fashion.classes, fashion.how_to_get, tmp_path / "nowhere"))
     with pytest.raises(DataError) as info:
         load_dataset("fashion", tmp_path)
     assert "apt-get install dataset-fashion-mnist" in _one_sentence(info.value)
+    assert not cache.exists()  # a failed load creates no folders
+
+
+def test_every_derived_file_goes_to_the_cache_and_the_bundled_copy_is_the_fallback(tmp_path, cache, monkeypatch):
+    monkeypatch.setenv("MNIST_EXPLORE_DATA", str(tmp_path / "empty"))  # searched first, holds nothing
+    bundled = sorted(p.name for p in (paths.bundled_data_dir() / "MNIST" / "raw").iterdir())
+    assert len(load_dataset("mnist").train) == 60000
+    assert (cache / "MNIST.pt").exists()
+    assert sorted(p.name for p in (cache / "MNIST" / "raw").iterdir()) == sorted(CANONICAL)
+    # Nothing is written next to the package data, which may be read-only once installed.
+    assert sorted(p.name for p in (paths.bundled_data_dir() / "MNIST" / "raw").iterdir()) == bundled
+    assert not (tmp_path / "empty").exists()
+
+
+def test_the_data_root_is_searched_before_the_bundled_copy(tmp_path, cache, monkeypatch):
+    raw = copy_raw(tmp_path / "mine")
+    path = raw / "train-images-idx3-ubyte.gz"  # the first file checked: the test fails fast
+    path.write_bytes(path.read_bytes()[:5000])
+    monkeypatch.setenv("MNIST_EXPLORE_DATA", str(tmp_path / "mine"))
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz is truncated"):
+        load_dataset("mnist")
+    assert sorted(p.name for p in raw.iterdir()) == sorted(f"{n}.gz" for n in CANONICAL)  # read, never written
 
 
 @pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").exists(),
