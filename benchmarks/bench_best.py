@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from bench_train import host_label  # noqa: E402
 
 from mnist_explore import ensemble  # noqa: E402
+from mnist_explore.studies import best_model  # noqa: E402
 from mnist_explore.data import load_mnist  # noqa: E402
 from mnist_explore.models import MODELS  # noqa: E402
 from mnist_explore.runtime import describe_device, get_device  # noqa: E402
@@ -49,14 +50,14 @@ def main() -> int:
     args = parser.parse_args()
     device = get_device(args.device)
     profile = args.profile or ("full" if device.type == "cuda" else "default")
-    settings = ensemble.settings_for(profile)
+    settings = best_model.Settings.profile(profile)
     overrides = {"epochs": args.epochs, "seeds": tuple(range(args.members)) if args.members else None,
                  "models": tuple(args.models) if args.models else None, "compile": args.compile or None}
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     dataset = load_mnist().to(device)
     with tempfile.TemporaryDirectory() as checkpoints:
         start = time.perf_counter()
-        report = ensemble.build_ensemble(dataset, settings, checkpoints)
+        report = best_model.run(settings, dataset, device=device, checkpoint_dir=checkpoints)
         wall = time.perf_counter() - start
     result = ensemble.summary(report)
     record = {"date": datetime.date.today().isoformat(), "device": describe_device(device),

@@ -24,14 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from bench_train import host_label  # noqa: E402
 
 from mnist_explore.data import load_mnist  # noqa: E402
-from mnist_explore.recipes import gan as recipes  # noqa: E402
+from mnist_explore.studies import gan as gan_study  # noqa: E402
 from mnist_explore.runtime import describe_device, get_device  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def targets(study: recipes.GANStudy, name: str) -> dict:
-    baseline, report = study.reports[recipes.BASELINE], study.reports[name]
+def targets(study: gan_study.GANStudy, name: str) -> dict:
+    baseline, report = study.reports[gan_study.BASELINE], study.reports[name]
     return {"frechet_at_most_5x_baseline": report.frechet <= 5 * baseline.frechet,
             "inception_at_least_9": report.inception >= 9.0,
             "every_class_7_to_13_percent": bool(((report.fractions >= 0.07) & (report.fractions <= 0.13)).all())}
@@ -47,8 +47,8 @@ def main() -> int:
     args = parser.parse_args()
     device = get_device(args.device)
     profile = args.profile or ("full" if device.type == "cuda" else "default")
-    settings = recipes.settings_for(profile)
-    study = recipes.gan_study(load_mnist().to(device), settings, args.seed)
+    settings = gan_study.Settings.profile(profile)
+    study = gan_study.run(settings, load_mnist(), device=device, seed=args.seed)
     record = {"date": datetime.date.today().isoformat(), "device": describe_device(device), "torch": torch.__version__,
               "profile": profile, "settings": settings.__dict__, "seed": args.seed,
               "training_seconds": {"DCGAN": round(study.unconditional.seconds, 1),

@@ -23,7 +23,7 @@ from bench_train import host_label  # noqa: E402
 
 from mnist_explore.data import load_mnist, train_val_split  # noqa: E402
 from mnist_explore.hooks import record_run  # noqa: E402
-from mnist_explore.recipes.weights import FRAMES, settings_for  # noqa: E402
+from mnist_explore.studies.weight_distributions import FRAMES, Settings  # noqa: E402
 from mnist_explore.runtime import describe_device, get_device  # noqa: E402
 from mnist_explore.train import TrainConfig, fit  # noqa: E402
 
@@ -40,7 +40,7 @@ def main() -> int:
     mnist = load_mnist().to(device)
     train, val = train_val_split(mnist.train)
     val = val.subset(torch.arange(1000))
-    settings = settings_for("default")
+    settings = Settings.profile("default")
     config = TrainConfig(model="second_cnn", optimizer="rmsprop", lr=settings.lr, epochs=1,
                          batch_size=settings.batch_size, progress=False)
     gif_every = settings.every(len(train))  # the notebook's 5-epoch run records every this many steps

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from bench_train import host_label  # noqa: E402
 
 from mnist_explore.data import load_mnist  # noqa: E402
-from mnist_explore.recipes import compare as recipes  # noqa: E402
+from mnist_explore.studies import optimizer_comparison  # noqa: E402
 from mnist_explore.runtime import describe_device, get_device  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -52,7 +52,7 @@ def main() -> int:
     args = parser.parse_args()
     device = get_device(args.device)
     profile = args.profile or ("full" if device.type == "cuda" else "quick")
-    settings = recipes.settings_for(profile)
+    settings = optimizer_comparison.Settings.profile(profile)
     mnist = load_mnist().to(device)
     record = {"date": datetime.date.today().isoformat(), "device": describe_device(device), "torch": torch.__version__,
               "profile": profile, "configuration": {**settings.__dict__, "runs": len(settings.optimizers) *
@@ -60,12 +60,12 @@ def main() -> int:
                                                     "concurrency": args.concurrency or "all runs of a seed"}}
     path = RESULTS / f"optimizers-{args.host or host_label(device)}-{profile}.json"
     RESULTS.mkdir(exist_ok=True)
-    together = recipes.study(mnist, settings, device, concurrent=True, concurrency=args.concurrency)
+    together = optimizer_comparison.run(settings, mnist, device=device, concurrent=True, concurrency=args.concurrency)
     record["concurrent"] = summary(together)
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record["concurrent"]["protocol_b_ranking"]), f"\nconcurrent: {together.seconds:.1f} s", flush=True)
     if not args.skip_sequential:
-        alone = recipes.study(mnist, settings, device, concurrent=False)
+        alone = optimizer_comparison.run(settings, mnist, device=device, concurrent=False)
         record["sequential"] = summary(alone)
         gaps = [abs(a.final_val_acc - b.final_val_acc) for a, b in zip(together.runs, alone.runs)
                 if np.isfinite(a.train_loss[-1]) and np.isfinite(b.train_loss[-1])]

@@ -23,7 +23,7 @@ from bench_train import host_label  # noqa: E402
 
 from mnist_explore.data import load_mnist  # noqa: E402
 from mnist_explore.runtime import describe_device, get_device  # noqa: E402
-from mnist_explore.scratch_study import run_study, settings_for  # noqa: E402
+from mnist_explore.studies.numpy_from_scratch import Settings, run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--host", help="name for the results file (default: from the device)")
     args = parser.parse_args()
     device = get_device(args.device)
-    study = run_study(load_mnist().to(device), settings_for("default"))
+    study = run(Settings.profile("default"), load_mnist(), device=device)
     summary = study.summary()
     cost = {(r["form"], r["batch_size"]): r for r in study.costs}
     largest = max(study.settings.cost_batch_sizes)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,12 +24,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import Dataset, Split, to_float, train_val_split
+from .data import Split, to_float
 from .ema import EMA
 from .errors import UserError
 from .history import History
 from .models import build_model
-from .runtime import by_profile
 from .train import Callback, TrainConfig, fit
 
 
@@ -37,9 +36,9 @@ from .train import Callback, TrainConfig, fit
 class EnsembleSettings:
     """One member per seed; member i is ``models[i % len(models)]`` trained with ``seeds[i]``."""
 
-    models: tuple[str, ...]
-    seeds: tuple[int, ...]
-    epochs: int
+    models: tuple[str, ...] = ("fast_cnn",)
+    seeds: tuple[int, ...] = (0, 1, 2, 3)
+    epochs: int = 3
     batch_size: int = 128
     lr: float = 3e-3  # the peak of the OneCycle schedule, for Adam
     label_smoothing: float = 0.1
@@ -52,28 +51,6 @@ class EnsembleSettings:
 
     def members(self) -> list[tuple[str, int]]:
         return [(self.models[i % len(self.models)], seed) for i, seed in enumerate(self.seeds)]
-
-
-PROFILE_SETTINGS = {
-    "quick": EnsembleSettings(models=("fast_cnn",), seeds=(0, 1, 2), epochs=1, train_size=2000, val_size=1000,
-                              test_size=2000),
-    "default": EnsembleSettings(models=("fast_cnn",), seeds=(0, 1, 2, 3), epochs=3),  # about 2 min on a 2-core CPU
-    # An et al.'s three kernel sizes, 5 seeds each (a GPU).
-    "full": EnsembleSettings(models=("simple_cnn3", "simple_cnn5", "simple_cnn7"), seeds=tuple(range(15)),
-                             epochs=30, lr=2e-3),
-}
-
-
-def settings_for(profile: str, members: int | None = None, epochs: int | None = None) -> EnsembleSettings:
-    """The ensemble settings of a profile (quick, default or full), optionally with more or fewer members or epochs."""
-    settings = by_profile(PROFILE_SETTINGS, profile)
-    for name, value in (("members", members), ("epochs", epochs)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise UserError(f"{name} must be a whole number of at least 1 (or None for the profile's "
-                            f"{len(settings.seeds) if name == 'members' else settings.epochs}), got {value!r}.")
-    if members is not None:
-        settings = replace(settings, seeds=tuple(range(members)))
-    return settings if epochs is None else replace(settings, epochs=epochs)
 
 
 @dataclass
@@ -267,25 +244,6 @@ def score(selection: Selection, held_out: HeldOut) -> EnsembleReport:
     test = held_out.reveal()
     probs = torch.stack([predict_probs(m.net(selection.weights), test, selection.tta) for m in selection.members])
     return EnsembleReport(selection, probs, test.y.cpu())
-
-
-def splits(dataset: Dataset, settings: EnsembleSettings) -> tuple[Split, Split, HeldOut]:
-    """Training and validation splits (carved from the training set) and the sealed test split."""
-    held_out = HeldOut(dataset.test, settings.test_size)  # sealed before anything else runs
-    train, val = train_val_split(dataset.train, settings.val_size, seed=0)
-    if settings.train_size is not None:
-        if not 0 < settings.train_size <= len(train):
-            raise UserError(f"train_size must be between 1 and {len(train)}, got {settings.train_size}.")
-        train = train.subset(torch.arange(settings.train_size))  # the split is shuffled: a random subset
-    return train, val, held_out
-
-
-def build_ensemble(dataset: Dataset, settings: EnsembleSettings, checkpoint_dir: str | Path | None = None,
-                   progress: bool = True) -> EnsembleReport:
-    """Train, select on validation, then score on the test set once: the whole protocol."""
-    train, val, held_out = splits(dataset, settings)
-    members = train_members(train, val, settings, checkpoint_dir, progress=progress)
-    return score(select(members, val), held_out)
 
 
 def summary(report: EnsembleReport) -> dict:

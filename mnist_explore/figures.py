@@ -1,9 +1,9 @@
 """The figure registry: named recipes, profiles, ``save_figure`` and figures/MANIFEST.json.
 
-A recipe is a function ``make(ctx) -> Figure`` registered under a unique name
-with :func:`recipe`. Topic modules register theirs (``recipes.py`` holds the
-data-statistics ones); ``mnist-explore figures`` renders any selection of
-them under one profile and records each in the manifest.
+A recipe is a function ``make(ctx) -> Figure`` (or an ``animate.Animation``) registered
+under a unique name with :func:`recipe`; the modules of ``mnist_explore.recipes``
+register theirs, one module per notebook. ``mnist-explore figures`` renders any
+selection of them under one profile and records each in the manifest.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import matplotlib.pyplot as plt
 import torch
@@ -46,10 +47,6 @@ class Context:
     seed: int = 0
     _memo: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def quick(self) -> bool:
-        return self.profile == "quick"
-
     def memo(self, key: str, compute: Callable[[], object]):
         """Return ``compute()``, computed once per context and shared by every recipe."""
         if key not in self._memo:
@@ -59,6 +56,13 @@ class Context:
     def dataset(self, name: str = "mnist") -> Dataset:
         """The named data set, loaded once and moved to the context's device."""
         return self.memo(f"dataset:{name}", lambda: load_dataset(name).to(self.device))
+
+    def study(self, module: ModuleType):
+        """``module.run`` (a study of ``mnist_explore.studies``) at this context's profile, device and seed,
+        run once and shared by every recipe that draws from it."""
+        settings = module.Settings.profile(self.profile)
+        return self.memo(module.__name__, lambda: module.run(settings, self.dataset(), device=self.device,
+                                                             seed=self.seed, progress=False))
 
 
 @dataclass(frozen=True)

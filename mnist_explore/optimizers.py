@@ -21,6 +21,9 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "radam": lambda params, lr, **kw: torch.optim.RAdam(params, lr=lr, **kw),
 }
 
+# The ten that notebook 04 compares, in the walkthrough's order of sophistication.
+COMPARED = ("sgd", "sgd_momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam", "radam")
+
 
 def build_optimizer(name: str, params: Iterable, lr: float, **kwargs) -> torch.optim.Optimizer:
     """The named optimizer over ``params`` at learning rate ``lr`` (extra keyword arguments pass through)."""

@@ -12,6 +12,7 @@ from mnist_explore.ema import EMA
 from mnist_explore.ensemble import EnsembleReport, EnsembleSettings, HeldOut, Member, Selection
 from mnist_explore.errors import UserError
 from mnist_explore.history import History
+from mnist_explore.studies import best_model
 from mnist_explore.train import Callback
 
 TINY = EnsembleSettings(models=("fast_cnn",), seeds=(0, 1), epochs=2, batch_size=64, train_size=384, val_size=256,
@@ -131,6 +132,9 @@ class _Tripwire:
         self._log.append("test read")
         return self._split.y
 
+    def to(self, device):  # moving the split to the device is not reading it
+        return _Tripwire(self._split.to(device), self._log)
+
     def __len__(self):
         return len(self._split)
 
@@ -159,7 +163,7 @@ def test_selection_never_reads_the_test_split(mnist, monkeypatch):
     monkeypatch.setattr(ensemble, "score", logged_score)
     monkeypatch.setattr(data_module, "load_dataset", no_loading)
     dataset = Dataset("mnist", mnist.classes, mnist.train, _Tripwire(mnist.test, log))
-    report = ensemble.build_ensemble(dataset, replace(TINY, epochs=1), progress=False)
+    report = best_model.run(replace(TINY, epochs=1), dataset, device="cpu", progress=False, checkpoint_dir=False)
     reads = [i for i, event in enumerate(log) if event == "test read"]
     assert reads, "scoring never read the test split"
     assert log.index("selected") < log.index("scoring") < reads[0], f"the test split was read too early: {log[:5]}"
@@ -209,14 +213,14 @@ def test_an_interrupted_ensemble_resumes_to_the_same_members(mnist, tmp_path):
 
 def test_unknown_profile_and_bad_train_size(mnist):
     with pytest.raises(UserError, match="profile"):
-        ensemble.settings_for("huge")
+        best_model.Settings.profile("huge")
     with pytest.raises(UserError, match="train_size must be between 1 and"):
-        ensemble.build_ensemble(mnist, replace(TINY, train_size=10 ** 6), progress=False)
+        best_model.run(replace(TINY, train_size=10 ** 6), mnist, device="cpu", progress=False, checkpoint_dir=False)
 
 
 def test_settings_overrides_are_checked():
-    assert ensemble.settings_for("default", members=3, epochs=1).seeds == (0, 1, 2)
-    assert ensemble.settings_for("default", epochs=1).epochs == 1
+    assert best_model.Settings.profile("default", members=3, epochs=1).seeds == (0, 1, 2)
+    assert best_model.Settings.profile("default", epochs=1).epochs == 1
     for bad in (0, -2, 2.5, "3", True):
         with pytest.raises(UserError, match="members must be a whole number of at least 1"):
-            ensemble.settings_for("default", members=bad)
+            best_model.Settings.profile("default", members=bad)

@@ -1,13 +1,12 @@
-"""The figure recipes of notebooks 02 and 04 render end to end on tiny settings."""
+"""The figure recipes render end to end on tiny settings."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from mnist_explore import compare
 from mnist_explore.figures import Context, recipes, render, select
-from mnist_explore.recipes import embeddings as embedding_recipes
+from mnist_explore.studies import best_model, embeddings, gan, optimizer_comparison, profiles, transfer
 
 
 def _render(names, tmp_path):
@@ -22,16 +21,15 @@ def _names(notebook: str) -> list[str]:
 
 
 def test_optimizer_recipes_render(tmp_path, monkeypatch):
-    tiny = compare.ComparisonSettings(train_size=128, val_size=100, epochs=1, lrs=(1e-3, 1e-2), seeds=(0, 1),
-                                      optimizers=("sgd", "adam"))
-    monkeypatch.setitem(compare.PROFILE_SETTINGS, "quick", tiny)
+    tiny = dict(train_size=128, val_size=100, epochs=1, lrs=(1e-3, 1e-2), seeds=(0, 1), optimizers=("sgd", "adam"))
+    monkeypatch.setitem(optimizer_comparison.Settings.PROFILES, "quick", tiny)
     names = _names("04_optimizer_comparison")
     assert len(names) == 5
     _render(names, tmp_path)
 
 
 def test_embedding_recipes_render(tmp_path, monkeypatch):
-    monkeypatch.setitem(embedding_recipes.PROFILE_POINTS, "quick", (400, 100))
+    monkeypatch.setitem(embeddings.Settings.PROFILES, "quick", dict(points=(400, 100)))
     monkeypatch.setenv("MNIST_EXPLORE_CACHE", str(tmp_path / "cache"))
     names = _names("02_embeddings")
     assert len(names) == 10
@@ -39,29 +37,26 @@ def test_embedding_recipes_render(tmp_path, monkeypatch):
     assert len(list((tmp_path / "cache" / "embeddings").glob("*.npy"))) == 2  # t-SNE and UMAP, cached
 
 
-@pytest.mark.parametrize("profile", ["quick", "default", "full"])
+@pytest.mark.parametrize("profile", profiles.PROFILE_NAMES)
 def test_every_profile_has_settings(profile):
-    assert embedding_recipes.PROFILE_POINTS[profile] is None or sum(embedding_recipes.PROFILE_POINTS[profile]) <= 2000
-    assert compare.PROFILE_SETTINGS[profile].shared_lr in compare.PROFILE_SETTINGS[profile].lrs
+    points = embeddings.Settings.profile(profile).points
+    assert (points is None) == (profile != "quick") and (points is None or sum(points) <= 2000)
+    settings = optimizer_comparison.Settings.profile(profile)
+    assert settings.shared_lr in settings.lrs
 
 
 def test_gan_recipes_render(tmp_path, monkeypatch):
-    from mnist_explore.recipes import gan as gan_recipes
-
-    tiny = gan_recipes.GANSettings(epochs=1, train_size=256, width=8, batch_size=64, lr=1e-3, classifier_epochs=1,
-                                   classifier_train_size=2000, samples=200)
-    monkeypatch.setitem(gan_recipes.PROFILE_SETTINGS, "quick", tiny)
+    tiny = dict(epochs=1, train_size=256, width=8, batch_size=64, lr=1e-3, classifier_epochs=1,
+                classifier_train_size=2000, samples=200)
+    monkeypatch.setitem(gan.Settings.PROFILES, "quick", tiny)
     names = _names("08_gan")
     assert len(names) == 5
     _render(names, tmp_path)
 
 
 def test_transfer_recipes_render(tmp_path, monkeypatch):
-    from mnist_explore.recipes import transfer as transfer_recipes
-
-    tiny = transfer_recipes.TransferSettings(budgets=(1, None), seeds=(0,), steps=5, source_epochs=1,
-                                             source_train_size=1000, test_size=100)
-    monkeypatch.setitem(transfer_recipes.PROFILE_SETTINGS, "quick", tiny)
+    tiny = dict(budgets=(1, None), seeds=(0,), steps=5, source_epochs=1, source_train_size=1000, test_size=100)
+    monkeypatch.setitem(transfer.Settings.PROFILES, "quick", tiny)
     monkeypatch.setenv("MNIST_EXPLORE_CACHE", str(tmp_path / "cache"))
     names = _names("09_transfer_learning")
     assert len(names) == 3
@@ -69,11 +64,8 @@ def test_transfer_recipes_render(tmp_path, monkeypatch):
 
 
 def test_best_model_recipes_render_and_a_rerun_resumes(tmp_path, monkeypatch):
-    from mnist_explore import ensemble
-
-    tiny = ensemble.EnsembleSettings(models=("fast_cnn",), seeds=(0, 1, 2), epochs=1, train_size=500, val_size=300,
-                                     test_size=400)
-    monkeypatch.setitem(ensemble.PROFILE_SETTINGS, "quick", tiny)
+    tiny = dict(models=("fast_cnn",), seeds=(0, 1, 2), epochs=1, train_size=500, val_size=300, test_size=400)
+    monkeypatch.setitem(best_model.Settings.PROFILES, "quick", tiny)
     monkeypatch.setenv("MNIST_EXPLORE_CACHE", str(tmp_path / "cache"))
     names = _names("11_best_model")
     assert names == ["best_ensemble_size", "best_ensemble_errors", "best_hard_digits", "best_disputed_labels"]

@@ -6,17 +6,17 @@ Nothing here saves a file: see ``figures.save_figure``.
 from ._common import DIGIT_COLORS, mosaic
 from .best import (ANCHORS, plot_accuracy_vs_size, plot_disputed_labels, plot_ensemble_errors,
                    plot_hard_digits)
-from .compare import plot_final_table, plot_lr_sensitivity, plot_optimizer_curves, plot_ranking
+from .optimizers import plot_final_table, plot_lr_sensitivity, plot_optimizer_curves, plot_ranking
 from .data import (plot_class_counts, plot_class_means, plot_intensity_fractions, plot_mean_intensity,
                    plot_pixel_histograms, plot_pixel_std, plot_sample_grid)
 from .gan import plot_digit_rows, plot_fidelity, plot_gan_history
 from .embeddings import (plot_axis_distributions, plot_components, plot_distance_distributions,
                          plot_explained_variance, plot_map, plot_maps, plot_pca_scatter, plot_per_class,
                          plot_reconstructions)
-from .hidden import (plot_class_maximising, plot_embedding, plot_feature_maps, plot_filters,
-                     plot_saliency)
+from .activations import (plot_class_maximising, plot_embedding, plot_feature_maps, plot_filters,
+                          plot_saliency, plot_test_maps)
 from .hooks import plot_gradient_by_depth, plot_gradient_flow, plot_histogram_heatmaps, plot_shape_stats
-from .scratch import plot_backward_cost, plot_backward_costs, plot_weight_images
+from .numpy_mlp import plot_backward_cost, plot_backward_costs, plot_weight_images
 from .transfer import plot_layer_change, plot_transfer_curves
 from .training import (plot_augmentations, plot_confusion_matrix, plot_learning_curves, plot_misclassified,
                        plot_search_curves, plot_search_summary)
@@ -35,5 +35,5 @@ __all__ = [
     "plot_gan_history", "plot_digit_rows", "plot_fidelity",
     "plot_transfer_curves", "plot_layer_change",
     "ANCHORS", "plot_accuracy_vs_size", "plot_ensemble_errors", "plot_hard_digits", "plot_disputed_labels",
-    "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising",
+    "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising", "plot_test_maps",
 ]

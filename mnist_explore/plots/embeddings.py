@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ._common import DIGIT_COLORS, _axes, _label_tiles, _numpy, mosaic
-from .hidden import plot_embedding
+from .activations import plot_embedding
 
 
 def plot_explained_variance(ratio, marks: Sequence[float] = (0.90, 0.95, 0.99), show: int = 400,

@@ -1,2 +1,6 @@
-"""Figure recipes, one module per notebook; importing this package registers them all, in notebook order."""
-from . import data, embeddings, search, compare, weights, gradients, hidden, gan, transfer, scratch, best  # noqa: F401,I001  (imported to register them)
+"""Figure recipes, one module per notebook: each draws a study's result and nothing else.
+
+Importing this package registers them all, in notebook order.
+"""
+from . import (data_statistics, embeddings, model_search, optimizers, weight_distributions, gradient_flow,  # noqa: F401,I001
+               hidden_layers, gan, transfer, numpy_from_scratch, best_model)

@@ -1,32 +1,18 @@
-"""Recipes for notebook 11: the ensemble trained once per context (its members checkpointed, so a rerun resumes)."""
+"""Recipes for notebook 11: the ensemble, trained once per context (its members checkpointed, so a rerun resumes)."""
 from __future__ import annotations
-
-import hashlib
-import json
-from dataclasses import asdict
-from pathlib import Path
 
 import torch
 
-from .. import __version__, plots
-from ..ensemble import EnsembleReport, EnsembleSettings, build_ensemble, settings_for
+from .. import plots
+from ..ensemble import EnsembleReport
 from ..figures import Context, recipe
-from ..paths import cache_dir
+from ..studies import best_model
 
 NOTEBOOK = "11_best_model"
 
 
-def checkpoint_dir(settings: EnsembleSettings, device: torch.device) -> Path:
-    """Where an ensemble's members are checkpointed: one folder per settings, device type and code version."""
-    key = json.dumps([asdict(settings), device.type, __version__, torch.__version__], sort_keys=True)
-    return cache_dir() / "ensembles" / hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
 def _report(ctx: Context) -> EnsembleReport:
-    def build() -> EnsembleReport:
-        settings = settings_for(ctx.profile)
-        return build_ensemble(ctx.dataset("mnist"), settings, checkpoint_dir(settings, ctx.device))
-    return ctx.memo("ensemble", build)
+    return ctx.study(best_model)
 
 
 def _test_images(ctx: Context, report: EnsembleReport) -> torch.Tensor:

@@ -3,7 +3,7 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from mnist_explore import scratch
+from mnist_explore import numpy_mlp as scratch
 from mnist_explore.data import train_val_split
 from mnist_explore.errors import UserError
 
@@ -107,13 +107,10 @@ def test_bad_settings(small):
 
 
 def test_study_selects_on_validation_and_summarises(mnist):
-    from dataclasses import replace
+    from mnist_explore.studies.numpy_from_scratch import Settings, run
 
-    from mnist_explore.scratch_study import PROFILE_SETTINGS, run_study
-
-    settings = replace(PROFILE_SETTINGS["quick"], lr_grid=(0.01, 0.1), epochs_grid=(1,), seeds=(0, 1),
-                       cost_batch_sizes=(1, 4))
-    study = run_study(mnist, settings, progress=False)
+    settings = Settings.profile("quick", lr_grid=(0.01, 0.1), epochs_grid=(1,), seeds=(0, 1), cost_batch_sizes=(1, 4))
+    study = run(settings, mnist, device="cpu", progress=False)
     assert len(study.grid) == 2 and study.lr == max(study.grid, key=lambda g: g["val_acc"])["lr"]
     summary = study.summary()
     assert summary["numpy"]["test_acc"] == pytest.approx(np.mean([r["test_acc"] for r in study.numpy_runs]))

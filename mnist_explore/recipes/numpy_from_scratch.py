@@ -1,15 +1,15 @@
-"""Recipes for notebook 10's figures: the NumPy network against its PyTorch twin (one study per context)."""
+"""Recipes for notebook 10's figures: the NumPy network against its PyTorch twin."""
 from __future__ import annotations
 
-from .. import plots, scratch
+from .. import numpy_mlp, plots
 from ..figures import Context, recipe
-from ..scratch_study import Study, run_study, settings_for
+from ..studies import numpy_from_scratch
 
 NOTEBOOK = "10_numpy_from_scratch"
 
 
-def _study(ctx: Context) -> Study:
-    return ctx.memo("scratch_study", lambda: run_study(ctx.dataset("mnist"), settings_for(ctx.profile)))
+def _study(ctx: Context) -> numpy_from_scratch.Study:
+    return ctx.study(numpy_from_scratch)
 
 
 @recipe("scratch_learning_curves", "validation accuracy per epoch, NumPy against PyTorch", NOTEBOOK)
@@ -31,7 +31,7 @@ def scratch_hidden_weights(ctx: Context):
 def scratch_confusion(ctx: Context):
     study = _study(ctx)
     y_test = ctx.dataset("mnist").test.y.cpu().numpy()
-    fig = plots.plot_confusion_matrix(scratch.confusion_matrix(y_test, study.test_pred))
+    fig = plots.plot_confusion_matrix(numpy_mlp.confusion_matrix(y_test, study.test_pred))
     fig.axes[0].set_title(f"NumPy network: {fig.axes[0].get_title()}")
     return fig
 

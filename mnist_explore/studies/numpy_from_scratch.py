@@ -13,39 +13,37 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import scratch
-from .data import Dataset, normalization, train_val_split
-from .metrics import predict_logits
-from .runtime import by_profile
+from .. import numpy_mlp
+from ..data import Dataset, normalization, train_val_split
+from ..metrics import predict_logits
+from ..runtime import get_device
+from .profiles import StudySettings
 
 
 @dataclass(frozen=True)
-class StudySettings:
-    train_size: int | None  # None: all 55,000 training images
-    lr_grid: tuple[float, ...]
-    epochs_grid: tuple[int, ...]
-    seeds: tuple[int, ...]
+class Settings(StudySettings):
+    # "full" is the default: it already trains in well under a minute.
+    PROFILES = {"quick": dict(train_size=3000, lr_grid=(0.1,), epochs_grid=(2,), seeds=(0, 1),
+                              cost_batch_sizes=(1, 8, 32))}
+
+    train_size: int | None = None  # None: all 55,000 training images
+    lr_grid: tuple[float, ...] = (0.05, 0.1, 0.2)
+    epochs_grid: tuple[int, ...] = (8, 20)
+    seeds: tuple[int, ...] = (0, 1, 2)
     cost_batch_sizes: tuple[int, ...] = (1, 8, 32, 128)
     batch_size: int = 128
 
 
-PROFILE_SETTINGS = {
-    "quick": StudySettings(train_size=3000, lr_grid=(0.1,), epochs_grid=(2,), seeds=(0, 1), cost_batch_sizes=(1, 8, 32)),
-    "default": StudySettings(train_size=None, lr_grid=(0.05, 0.1, 0.2), epochs_grid=(8, 20), seeds=(0, 1, 2)),
-}
-PROFILE_SETTINGS["full"] = PROFILE_SETTINGS["default"]  # the default already trains in well under a minute
-
-
 @dataclass
 class Study:
-    settings: StudySettings
+    settings: Settings
     grid: list[dict] = field(default_factory=list)  # lr, epochs, val_acc (seed 0)
     lr: float = 0.0
     epochs: int = 0
     numpy_runs: list[dict] = field(default_factory=list)  # seed, seconds, test_acc, history
     torch_runs: list[dict] = field(default_factory=list)
     costs: list[dict] = field(default_factory=list)
-    params: scratch.Params | None = None  # seed 0's trained weights
+    params: numpy_mlp.Params | None = None  # seed 0's trained weights
     test_pred: np.ndarray | None = None  # seed 0's test predictions
 
     def summary(self) -> dict[str, dict]:
@@ -58,46 +56,48 @@ class Study:
         return out
 
 
-def settings_for(profile: str) -> StudySettings:
-    """The study's settings for a profile (quick, default or full)."""
-    return by_profile(PROFILE_SETTINGS, profile)
+def run(settings: Settings, data: Dataset, *, device: torch.device | str | None = None, seed: int = 0,
+        progress: bool = True) -> Study:
+    """Run every step of the study: select lr and epochs on validation (NumPy, first seed), train each seed in
+    NumPy and as a PyTorch twin on ``device`` (None: ``get_device()``), score the test set, time the backward passes.
 
-
-def run_study(dataset: Dataset, settings: StudySettings, progress: bool = True) -> Study:
-    """Run every step of the study on ``dataset`` (the PyTorch twin trains on the dataset's device)."""
+    ``seed`` is added to each of ``settings.seeds``.
+    """
+    dataset = data.to(get_device(device))
+    seeds = [seed + s for s in settings.seeds]
     train, val = train_val_split(dataset.train, seed=0)
     if settings.train_size is not None:
         train = train.subset(torch.arange(settings.train_size))
     mean, std = normalization(train.X)
-    X, X_val, X_test = (scratch.flatten(s.X, mean, std) for s in (train, val, dataset.test))
+    X, X_val, X_test = (numpy_mlp.flatten(s.X, mean, std) for s in (train, val, dataset.test))
     y, y_val, y_test = (s.y.cpu().numpy() for s in (train, val, dataset.test))
     study = Study(settings)
     plan = [(lr, ep) for lr in settings.lr_grid for ep in settings.epochs_grid]
-    bar = tqdm(total=len(plan) + 2 * len(settings.seeds) + 1, desc="numpy study", unit="step", disable=not progress)
+    bar = tqdm(total=len(plan) + 2 * len(seeds) + 1, desc="numpy study", unit="step", disable=not progress)
     for lr, epochs in plan:  # selection on the validation split only
-        _, history = scratch.train(X, y, X_val, y_val, epochs=epochs, lr=lr, batch_size=settings.batch_size, seed=0)
+        _, history = numpy_mlp.train(X, y, X_val, y_val, epochs=epochs, lr=lr, batch_size=settings.batch_size, seed=seeds[0])
         study.grid.append({"lr": lr, "epochs": epochs, "val_acc": history.epochs[-1]["val_acc"]})
         bar.update()
     best = max(study.grid, key=lambda g: g["val_acc"])
     study.lr, study.epochs = best["lr"], best["epochs"]
-    for seed in settings.seeds:
-        init = scratch.init_params(seed)
-        params, history = scratch.train(X, y, X_val, y_val, epochs=study.epochs, lr=study.lr,
+    for seed in seeds:
+        init = numpy_mlp.init_params(seed)
+        params, history = numpy_mlp.train(X, y, X_val, y_val, epochs=study.epochs, lr=study.lr,
                                         batch_size=settings.batch_size, seed=seed, params=init)
-        test_pred = scratch.predict(params, X_test).argmax(axis=1)
+        test_pred = numpy_mlp.predict(params, X_test).argmax(axis=1)
         study.numpy_runs.append({"seed": seed, "seconds": history.train_seconds, "history": history,
-                                 "test_acc": scratch.accuracy(test_pred, y_test)})
+                                 "test_acc": numpy_mlp.accuracy(test_pred, y_test)})
         if study.params is None:
             study.params, study.test_pred = params, test_pred
         bar.update()
-        twin = scratch.torch_twin(init, train, val, epochs=study.epochs, batch_size=settings.batch_size,
+        twin = numpy_mlp.torch_twin(init, train, val, epochs=study.epochs, batch_size=settings.batch_size,
                                   lr=study.lr, seed=seed)
         twin_pred = predict_logits(twin.model, dataset.test).argmax(dim=1).cpu().numpy()
         study.torch_runs.append({"seed": seed, "seconds": twin.history.train_seconds, "history": twin.history,
-                                 "test_acc": scratch.accuracy(twin_pred, y_test)})
+                                 "test_acc": numpy_mlp.accuracy(twin_pred, y_test)})
         bar.update()
     start = time.perf_counter()
-    study.costs = scratch.measure_backward(scratch.init_params(0), X, y, settings.cost_batch_sizes)
+    study.costs = numpy_mlp.measure_backward(numpy_mlp.init_params(seeds[0]), X, y, settings.cost_batch_sizes)
     bar.set_postfix(cost_seconds=f"{time.perf_counter() - start:.1f}")
     bar.update()
     bar.close()

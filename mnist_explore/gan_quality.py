@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .data import Split
-from .hidden import penultimate_features
+from .activations import penultimate_features
 from .train import TrainConfig, fit
 
 

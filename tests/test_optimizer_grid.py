@@ -1,14 +1,17 @@
-"""The optimizer comparison: names, identical starts, concurrent == sequential, selection, ranking."""
+"""The optimizer grid and the comparison built on it: names, identical starts, concurrent == sequential,
+selection, ranking."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from mnist_explore import compare, ranking
+from mnist_explore import optimizer_grid as compare
+from mnist_explore import ranking
+from mnist_explore.studies import optimizer_comparison
 from mnist_explore.data import train_val_split
 from mnist_explore.errors import UserError
 from mnist_explore.models import build_model
-from mnist_explore.optimizers import build_optimizer
+from mnist_explore.optimizers import COMPARED, build_optimizer
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +20,7 @@ def tiny(mnist):
     return train.subset(torch.arange(256)), val.subset(torch.arange(200)), mnist.test.subset(torch.arange(300))
 
 
-@pytest.mark.parametrize("name", compare.OPTIMIZER_NAMES)
+@pytest.mark.parametrize("name", COMPARED)
 def test_every_optimizer_builds_and_takes_a_step(name):
     torch.manual_seed(0)
     model = build_model("second_cnn")
@@ -38,10 +41,9 @@ def test_bad_learning_rates_are_refused():
         compare.grid(["adam"], [1e-3, 0.0], [0])
 
 
-def test_shared_rate_must_be_in_the_grid(tiny):
-    settings = compare.ComparisonSettings(train_size=64, val_size=50, epochs=1, lrs=(1e-2,), shared_lr=1e-3)
+def test_shared_rate_must_be_in_the_grid():
     with pytest.raises(UserError, match="shared learning rate 0.001 must be one of"):
-        compare.run_study(*tiny, settings)
+        optimizer_comparison.Settings.profile("quick", lrs=(1e-2,), shared_lr=1e-3)
 
 
 def test_runs_of_a_seed_start_from_the_same_weights(tiny):
@@ -108,17 +110,17 @@ def test_ranking_tiers_split_only_where_every_seed_beats_every_seed():
     assert ranking.separated([0.9, 0.91], [0.8, 0.85]) and not ranking.separated([0.9, 0.8], [0.85, 0.7])
 
 
-def test_study_scores_only_the_chosen_runs_on_test(tiny, monkeypatch):
+def test_study_scores_only_the_chosen_runs_on_test(mnist, monkeypatch):
     seen = []
     original = compare.test_accuracy
 
     def spy(runs, test, *args, **kwargs):
         seen.append([r.spec for r in runs])
         return original(runs, test, *args, **kwargs)
-    monkeypatch.setattr(compare, "test_accuracy", spy)
-    settings = compare.ComparisonSettings(train_size=128, val_size=100, epochs=1, lrs=(1e-3, 1e-1), seeds=(0, 1),
-                                          optimizers=("sgd", "adam"))
-    study = compare.run_study(*tiny, settings, progress=False)
+    monkeypatch.setattr(optimizer_comparison, "test_accuracy", spy)
+    settings = optimizer_comparison.Settings.profile("quick", train_size=128, val_size=100, epochs=1,
+                                                     lrs=(1e-3, 1e-1), seeds=(0, 1), optimizers=("sgd", "adam"))
+    study = optimizer_comparison.run(settings, mnist, device="cpu", progress=False)
     assert len(study.runs) == 8 and set(study.best_lr) == {"sgd", "adam"}
     scored = [s for specs in seen for s in specs]
     assert len(scored) == 4 and set(scored) == {compare.Spec(o, study.best_lr[o], seed)

@@ -1,11 +1,5 @@
-"""Optimizer comparisons done fairly: a learning-rate grid per optimizer, several seeds, and many runs at once.
-
-Two protocols share one grid of runs (optimizer x learning rate x seed):
-
-- **A, the walkthrough's**: every optimizer at one shared learning rate, one seed;
-- **B, fair**: each optimizer at its own best learning rate, chosen on the
-  validation split by the mean over seeds; the test set is scored once, at the
-  end, for the chosen runs only.
+"""A grid of optimizer runs (optimizer x learning rate x seed), trained many at once, and the choice of
+each optimizer's learning rate on validation. ``studies.optimizer_comparison`` builds its two protocols on it.
 
 For a given seed every run starts from the same initial weights and sees the
 same batches in the same order with the same dropout masks, so the optimizer is
@@ -34,11 +28,6 @@ from .data import Split, to_float
 from .errors import UserError
 from .models import build_model
 from .optimizers import OPTIMIZERS, build_optimizer
-from .ranking import Rank, rank
-
-# The issue's ten, in the walkthrough's order of sophistication.
-OPTIMIZER_NAMES = ("sgd", "sgd_momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam",
-                   "radam")
 
 
 @dataclass(frozen=True)
@@ -205,8 +194,6 @@ def run_grid(specs: Sequence[Spec], train: Split, val: Split, epochs: int, concu
     return runs, time.perf_counter() - start
 
 
-# --- protocols, selection and ranking --------------------------------------------------------------------------
-
 def select_lrs(runs: Sequence[Run]) -> dict[str, float]:
     """Per optimizer, the learning rate with the best mean final validation accuracy over seeds (ties: the smaller)."""
     by_key = defaultdict(list)
@@ -233,69 +220,3 @@ def test_accuracy(runs: Sequence[Run], test: Split, model: str = "second_cnn", d
                            test.y[i:i + batch_size].to(device)).sum()) for i in range(0, len(test), batch_size))
         accs.append(correct / len(test))
     return accs
-
-
-# --- the study -------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ComparisonSettings:
-    train_size: int | None  # None: all 55,000 training images
-    val_size: int
-    epochs: int
-    lrs: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    batch_size: int = 64
-    evals_per_epoch: int = 2
-    shared_lr: float = 1e-3  # protocol A: Keras's default rate for RMSprop and Adam
-    optimizers: tuple[str, ...] = OPTIMIZER_NAMES
-    model: str = "second_cnn"
-
-
-PROFILE_SETTINGS = {
-    "quick": ComparisonSettings(train_size=1000, val_size=500, epochs=2),
-    "default": ComparisonSettings(train_size=2500, val_size=1000, epochs=2),
-    "full": ComparisonSettings(train_size=None, val_size=5000, epochs=3),  # the GPU target: 150 runs on 55k
-}
-
-
-@dataclass
-class Study:
-    settings: ComparisonSettings
-    runs: list[Run]
-    seconds: float
-    concurrent: bool
-    best_lr: dict[str, float]
-    test_acc: dict[str, list[float]]  # protocol B: per optimizer, one per seed at its best rate
-
-    def protocol_a(self) -> dict[str, Run]:
-        """The walkthrough's comparison: every optimizer at the shared rate, first seed."""
-        s = self.settings
-        return {r.spec.optimizer: r for r in self.runs if r.spec.lr == s.shared_lr and r.spec.seed == s.seeds[0]}
-
-    def chosen(self) -> dict[str, list[Run]]:
-        """Protocol B's runs: each optimizer at its best rate, every seed."""
-        return {o: [r for r in self.runs if r.spec.optimizer == o and r.spec.lr == lr] for o, lr in self.best_lr.items()}
-
-    def ranking(self) -> list[Rank]:
-        return rank(self.test_acc, self.best_lr)
-
-
-def run_study(train: Split, val: Split, test: Split, settings: ComparisonSettings, device: torch.device | None = None,
-              concurrent: bool | None = None, concurrency: int | None = None, progress: bool = True) -> Study:
-    """Train the whole grid, choose each optimizer's rate on ``val``, then score the chosen runs on ``test`` once.
-
-    ``concurrent=None`` trains concurrently on CUDA only: on a CPU the vmapped
-    grouped convolutions are slower than one model at a time (bench_optimizers.py).
-    """
-    device = device or train.X.device
-    concurrent = device.type == "cuda" if concurrent is None else concurrent
-    if settings.shared_lr not in settings.lrs:
-        raise UserError(f"The shared learning rate {settings.shared_lr} must be one of the grid's {settings.lrs}.")
-    specs = grid(settings.optimizers, settings.lrs, settings.seeds)
-    runs, seconds = run_grid(specs, train, val, settings.epochs, concurrency, batch_size=settings.batch_size,
-                             evals_per_epoch=settings.evals_per_epoch, model=settings.model, device=device,
-                             concurrent=concurrent, progress=progress)
-    best = select_lrs(runs)
-    study = Study(settings, runs, seconds, concurrent, best, {})
-    study.test_acc = {o: test_accuracy(rs, test, settings.model, device) for o, rs in study.chosen().items()}
-    return study

@@ -1,4 +1,4 @@
-"""Recipes for notebook 03's figures: augmentation, and the model search (trained once per context)."""
+"""Recipes for notebook 03's figures: augmentation, and the model search."""
 from __future__ import annotations
 
 import torch
@@ -8,13 +8,13 @@ from ..augment import random_affine
 from ..data import to_float
 from ..figures import Context, recipe
 from ..metrics import confusion_matrix, misclassified
-from ..search import SearchResult, model_search, settings_for, summary
+from ..studies import model_search
 
 NOTEBOOK = "03_model_search"
 
 
-def _search(ctx: Context) -> SearchResult:
-    return ctx.memo("model_search", lambda: model_search(ctx.dataset("mnist"), settings_for(ctx.profile)))
+def _search(ctx: Context) -> model_search.SearchResult:
+    return ctx.study(model_search)
 
 
 @recipe("train_augmentations", "one digit and 15 random affine augmentations of it", NOTEBOOK)
@@ -31,7 +31,7 @@ def search_learning_curves(ctx: Context):
 
 @recipe("search_summary", "test accuracy, size and speed of every searched model", NOTEBOOK)
 def search_summary(ctx: Context):
-    return plots.plot_search_summary(summary(_search(ctx)))
+    return plots.plot_search_summary(model_search.summary(_search(ctx)))
 
 
 def _best_predictions(ctx: Context):

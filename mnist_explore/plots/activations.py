@@ -76,3 +76,21 @@ def plot_class_maximising(images, ax: Axes | None = None) -> Figure:
     ax.set_axis_off()
     ax.set_title("Inputs that maximise each class's logit (gradient ascent from faint noise)")
     return fig
+
+
+def plot_test_maps(maps) -> Figure:
+    """Two t-SNE maps of the same test digits side by side, raw pixels and penultimate features, each titled with
+    its kNN score (fit on the first 80% of the points, scored on the rest).
+
+    ``maps`` has ``pixels`` and ``features`` (N, 2) and labels ``y``, as ``studies.hidden_layers.TestMaps``.
+    """
+    from ..neighbors import knn_score
+    from .embeddings import plot_map
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6), layout="constrained")
+    n_fit = int(0.8 * len(maps.y))
+    for ax, E, title in [(axes[0], maps.pixels, "Raw pixels (784-d)"),
+                         (axes[1], maps.features, "Penultimate features (256-d)")]:
+        plot_map(E, maps.y, f"{title}, t-SNE", knn_score(E, maps.y, n_fit).accuracy, ax=ax)
+    fig.suptitle(f"{len(maps.y):,} test digits in 2-D: before and after the network")
+    return fig

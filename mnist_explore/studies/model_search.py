@@ -12,43 +12,34 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from .data import Dataset, train_val_split
-from .errors import UserError
-from .history import History
-from .metrics import accuracy, error_count, predict_logits
-from .models import count_parameters
-from .runtime import by_profile
-from .train import TrainConfig, fit
+from ..data import Dataset, train_val_split
+from ..errors import UserError
+from ..history import History
+from ..metrics import accuracy, error_count, predict_logits
+from ..models import count_parameters
+from ..runtime import get_device
+from ..train import TrainConfig, fit
+from .profiles import StudySettings
 
 PROGRESSION = ["linear", "mlp", "first_cnn", "second_cnn", "vgg", "vgg_dropout", "vgg_bn_dropout"]
 
 
 @dataclass(frozen=True)
-class SearchSettings:
+class Settings(StudySettings):
     """How much to train: per profile, so that CI, `make figures` and a GPU each get a sensible size."""
 
-    train_size: int | None  # images of the 55,000-image training split to use; None: all
-    epochs: int
-    seeds: tuple[int, ...]
+    PROFILES = {"quick": dict(train_size=1000, epochs=1, val_size=1000, test_size=2000),
+                "full": dict(train_size=None, epochs=12, seeds=(0, 1, 2))}
+
+    train_size: int | None = 6000  # images of the 55,000-image training split to use; None: all (about 3.5 min)
+    epochs: int = 3
+    seeds: tuple[int, ...] = (0, 1)
     models: tuple[str, ...] = tuple(PROGRESSION)
     augments: tuple[str | None, ...] = (None, "affine")
     batch_size: int = 128
     lr: float = 2e-3
     val_size: int = 5000
     test_size: int | None = None  # None: all 10,000 (quick mode scores a subset: it is a smoke test)
-
-
-PROFILE_SETTINGS = {
-    "quick": SearchSettings(train_size=1000, epochs=1, seeds=(0, 1), val_size=1000, test_size=2000),
-    "default": SearchSettings(train_size=6000, epochs=3, seeds=(0, 1)),  # about 3.5 min on a 2-core CPU
-    "full": SearchSettings(train_size=None, epochs=12, seeds=(0, 1, 2)),
-}
-
-
-def settings_for(profile: str) -> SearchSettings:
-    """The search settings of a profile (quick, default or full)."""
-    return by_profile(PROFILE_SETTINGS, profile)
-
 
 @dataclass
 class Run:
@@ -67,7 +58,7 @@ class Run:
 
 @dataclass
 class SearchResult:
-    settings: SearchSettings
+    settings: Settings
     runs: list[Run] = field(default_factory=list)
     best_label: str = ""
     best_test_probs: torch.Tensor | None = None  # softmax on the test set of the best run of the best config
@@ -82,8 +73,22 @@ class SearchResult:
         return {label: [r.history for r in runs] for label, runs in self.by_label().items()}
 
 
-def model_search(dataset: Dataset, settings: SearchSettings, progress: bool = True) -> SearchResult:
-    """Train every (model, augmentation) of ``settings`` for each seed on ``dataset`` (already on its device)."""
+def run(settings: Settings, data: Dataset, *, device: torch.device | str | None = None, seed: int = 0,
+        progress: bool = True) -> SearchResult:
+    """Train every (model, augmentation) of ``settings`` for each of its seeds on ``data``.
+
+    Parameters
+    ----------
+    settings
+        The sizes, from ``Settings.profile(name)``.
+    data
+        MNIST; moved to ``device`` (None: ``get_device()``).
+    seed
+        Added to each of ``settings.seeds`` (the validation split is always carved with seed 0).
+    progress
+        Show one progress bar over the runs.
+    """
+    dataset = data.to(get_device(device))
     train, val = train_val_split(dataset.train, settings.val_size, seed=0)
     if settings.train_size is not None:
         if not 0 < settings.train_size <= len(train):
@@ -91,7 +96,7 @@ def model_search(dataset: Dataset, settings: SearchSettings, progress: bool = Tr
         train = train.subset(torch.arange(settings.train_size))  # the split is shuffled: a random subset
     test = dataset.test if settings.test_size is None else dataset.test.subset(torch.arange(settings.test_size))
     result, best_val, best_probs = SearchResult(settings), {}, {}
-    plan = [(m, a, s) for m in settings.models for a in settings.augments for s in settings.seeds]
+    plan = [(m, a, seed + s) for m in settings.models for a in settings.augments for s in settings.seeds]
     for model_name, augment, seed in tqdm(plan, desc="model search", unit="run", disable=not progress):
         config = TrainConfig(model=model_name, epochs=settings.epochs, batch_size=settings.batch_size,
                              lr=settings.lr, schedule="onecycle", augment=augment, seed=seed, progress=False)

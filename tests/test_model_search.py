@@ -1,18 +1,17 @@
 import math
-from dataclasses import replace
 
 import pytest
 from matplotlib.figure import Figure
 
 from mnist_explore import plots
 from mnist_explore.errors import UserError
-from mnist_explore.search import PROFILE_SETTINGS, format_summary, model_search, summary
+from mnist_explore.studies.model_search import Settings, format_summary, run, summary
 
 
 @pytest.fixture(scope="module")
 def result(mnist):
-    settings = replace(PROFILE_SETTINGS["quick"], models=("linear", "mlp"), train_size=2000, epochs=2)
-    return model_search(mnist, settings, progress=False)
+    settings = Settings.profile("quick", models=("linear", "mlp"), train_size=2000, epochs=2)
+    return run(settings, mnist, device=mnist.train.X.device, progress=False)
 
 
 def test_every_model_augmentation_and_seed_is_trained(result):
@@ -45,4 +44,4 @@ def test_search_figures(result):
 
 def test_train_size_out_of_range(mnist):
     with pytest.raises(UserError, match="train_size must be between 1 and 55000"):
-        model_search(mnist, replace(PROFILE_SETTINGS["quick"], train_size=60000, val_size=5000), progress=False)
+        run(Settings.profile("quick", train_size=60000, val_size=5000), mnist, device="cpu", progress=False)
