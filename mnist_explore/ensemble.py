@@ -28,7 +28,7 @@ from .data import Split, to_float
 from .ema import EMA
 from .errors import UserError
 from .history import History
-from .models import build_model
+from .models import init_model
 from .train import Callback, TrainConfig, fit
 
 
@@ -94,8 +94,8 @@ def train_members(train: Split, val: Split, settings: EnsembleSettings, checkpoi
         config = TrainConfig(model=name, epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
                              schedule="onecycle", label_smoothing=settings.label_smoothing,
                              augment=settings.augment, seed=seed, compile=settings.compile, progress=progress)
-        torch.manual_seed(seed)  # the initial weights fit() would draw, built here so the EMA can copy them
-        model = build_model(name).to(train.X.device, memory_format=torch.channels_last)
+        # The initial weights fit() would draw, built here so the EMA can copy them.
+        model = init_model(name, seed, train.X.device).to(memory_format=torch.channels_last)
         ema = EMA(model, settings.ema_decay)
         directory = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{i:02d}-{name}-seed{seed}"
         result = fit(config, train, val, model=model, callbacks=[ema, *callbacks], checkpoint_dir=directory,

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .data import Split
 from .errors import UserError
+from .runtime import seeded_global_rng
 
 NUM_CLASSES = 10
 
@@ -167,7 +168,13 @@ def train_gan(config: GANConfig, train: Split, device: torch.device | None = Non
     device = device or train.X.device
     if config.train_size is not None:
         train = train.subset(torch.arange(config.train_size))
-    torch.manual_seed(config.seed)
+    # The initial weights and every step's z come from the global generator, seeded here and restored afterwards.
+    with seeded_global_rng(config.seed, device):
+        return _train(config, train, device, checkpoint, log_every)
+
+
+def _train(config: GANConfig, train: Split, device: torch.device, checkpoint: str | Path | None,
+           log_every: int) -> GANResult:
     G = Generator(config.latent, config.width, config.conditional).to(device)
     D = Discriminator(config.width, config.conditional).to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
@@ -197,7 +204,7 @@ def train_gan(config: GANConfig, train: Split, device: torch.device | None = Non
                 bar.set_postfix(D=f"{result.history['loss_d'][-1]:.2f}", G=f"{result.history['loss_g'][-1]:.2f}")
             bar.update()
         if checkpoint is not None:
-            save_checkpoint(result, checkpoint, opt_g, opt_d, epoch + 1)
+            save_checkpoint(result, checkpoint, epoch + 1)
     bar.close()
     _snapshot(result, step, fixed_z, fixed_y)
     result.seconds = time.perf_counter() - start
@@ -221,12 +228,12 @@ def _snapshot(result: GANResult, step: int, z: torch.Tensor, y: torch.Tensor | N
     result.generator.train()
 
 
-def save_checkpoint(result: GANResult, path: str | Path, opt_g=None, opt_d=None, epoch: int | None = None) -> Path:
+def save_checkpoint(result: GANResult, path: str | Path, epoch: int | None = None) -> Path:
+    """Write both networks, the config and the history to ``path`` (what :func:`load_checkpoint` restores)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = {"config": asdict(result.config), "generator": result.generator.state_dict(),
-            "discriminator": result.discriminator.state_dict(), "history": result.history, "epoch": epoch,
-            "opt_g": opt_g.state_dict() if opt_g else None, "opt_d": opt_d.state_dict() if opt_d else None}
+            "discriminator": result.discriminator.state_dict(), "history": result.history, "epoch": epoch}
     torch.save(blob, path.with_suffix(".partial"))
     path.with_suffix(".partial").replace(path)
     return path

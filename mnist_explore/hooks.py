@@ -221,12 +221,11 @@ class Recorder:
 
 def record_run(config, train, val, every: int, bins: int = 96, model: nn.Module | None = None):
     """Train ``config`` (or ``model``, when given) with a recorder attached; return (TrainResult, RecorderHistory)."""
-    from .models import build_model
+    from .models import init_model
     from .train import fit
 
     if model is None:
-        torch.manual_seed(config.seed)  # the same initial weights fit() would draw
-        model = build_model(config.model)
+        model = init_model(config.model, config.seed, train.X.device)  # the initial weights fit() would draw
     with Recorder(model, every=every, bins=bins) as recorder:
         result = fit(config, train, val, model=model, callbacks=[recorder], restore_best=False)
     return result, recorder.history()

@@ -133,11 +133,32 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
 def build_model(name: str, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> nn.Sequential:
     """A freshly initialised model from the registry, standardising its input first.
 
-    Seed torch before calling it for repeatable weights.
+    Its weights come from torch's global generator: use :func:`init_model` for seeded weights.
     """
     if name not in MODELS:
         raise UserError(f"Unknown model {name!r}: choose one of {', '.join(MODELS)}.")
     return nn.Sequential(Standardize(mean, std), *MODELS[name]())
+
+
+def init_model(name: str | Callable[[], nn.Module], seed: int = 0,
+               device: torch.device | str | None = None) -> nn.Module:
+    """A model whose initial weights depend on ``seed`` only: the one way to build a seeded model.
+
+    Parameters
+    ----------
+    name
+        A zoo name (see ``MODELS``), or a function that builds a module (``lambda: deep_mlp(depth=4)``).
+    seed
+        The weights are drawn on the CPU from this seed, so they are the same on every device;
+        the caller's global generators are left as they were.
+    device
+        Where the model goes; None: ``get_device()``.
+    """
+    from .runtime import get_device, seeded_global_rng
+
+    with seeded_global_rng(seed):
+        model = build_model(name) if isinstance(name, str) else name()
+    return model.to(get_device(device))
 
 
 def count_parameters(model: nn.Module) -> int:

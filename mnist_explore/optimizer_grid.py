@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 
 from .data import Split, to_float
 from .errors import UserError
-from .models import build_model
+from .models import build_model, init_model
+from .runtime import seeded_global_rng
 from .optimizers import OPTIMIZERS, build_optimizer
 
 
@@ -82,10 +83,7 @@ class _Group:
 
     def __init__(self, specs: Sequence[Spec], model: str, device: torch.device):
         self.specs, self.device = list(specs), device
-        self.models = []
-        for s in specs:
-            torch.manual_seed(s.seed)
-            self.models.append(build_model(model).to(device))
+        self.models = [init_model(model, s.seed, device) for s in specs]
         self.optimizers = [build_optimizer(s.optimizer, m.parameters(), s.lr) for s, m in zip(specs, self.models)]
         self.base = copy.deepcopy(self.models[0]).to("meta")
         self.names = [n for n, _ in self.models[0].named_parameters()]
@@ -155,7 +153,13 @@ def train_group(specs: Sequence[Spec], train: Split, val: Split, epochs: int, ba
     points = epochs * evals_per_epoch  # evenly spaced, the last at the last step
     eval_at = {max(1, round(k * len(batches) / points)) for k in range(1, points + 1)}
     runs = [Run(s) for s in specs]
-    torch.manual_seed(seed)  # the dropout stream, the same for every run of this seed
+    with seeded_global_rng(seed, device):  # the dropout stream, the same for every run of this seed
+        return _train(group, runs, train, val, batches, eval_at, per_epoch, concurrent, progress)
+
+
+def _train(group: _Group, runs: list[Run], train: Split, val: Split, batches: list[torch.Tensor], eval_at: set[int],
+           per_epoch: float, concurrent: bool, progress: bool) -> list[Run]:
+    device, specs, seed = group.device, group.specs, group.specs[0].seed
     running = torch.zeros(len(specs), device=device)
     since = 0
     bar = tqdm(batches, desc=f"seed {seed}: {len(specs)} runs", leave=False, disable=not progress)

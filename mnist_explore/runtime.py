@@ -1,9 +1,18 @@
-"""Where code runs and how reproducibly: device choice, seeding, quick mode."""
+"""Where code runs and how reproducibly: device choice and seeding.
+
+Randomness: only :func:`seed_everything` sets the global generators, and only notebooks,
+the CLI and tests call it. Library code threads a seed or a ``torch.Generator`` through
+everything that takes one. The few torch operations that take no generator (a module's
+default initialisation, dropout) run inside :func:`seeded_global_rng`, which seeds a
+private copy of the global state and restores the caller's state on the way out.
+"""
 from __future__ import annotations
 
 import os
 import platform
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -11,7 +20,6 @@ import torch
 from .errors import UserError
 
 DEVICE_ENV = "MNIST_EXPLORE_DEVICE"
-QUICK_ENV = "MNIST_EXPLORE_QUICK"
 
 
 def _mps_available() -> bool:
@@ -66,16 +74,34 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(int(seed))  # also seeds every CUDA device
 
 
-def by_profile(table: dict, profile: str):
-    """``table[profile]``, or a UserError listing the profiles the table knows."""
-    if profile not in table:
-        raise UserError(f"Unknown profile {profile!r}: choose one of {', '.join(table)}.")
-    return table[profile]
+@contextmanager
+def seeded_global_rng(seed: int | None = None, device: torch.device | str | None = None,
+                      state: dict | None = None) -> Iterator[None]:
+    """Run a block with torch's global generators (the CPU's, and ``device``'s when it is CUDA) seeded with
+    ``seed``, or set to ``state`` (from :func:`global_rng_state`), restoring the caller's states afterwards.
+
+    For the operations that take no generator argument: dropout, and modules' default initialisation.
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    cuda = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        if state is not None:
+            torch.set_rng_state(state["cpu"])
+            if cuda and state.get("cuda") is not None:
+                torch.cuda.set_rng_state(state["cuda"], device)
+        elif seed is not None:
+            torch.default_generator.manual_seed(int(seed))
+            if cuda:
+                with torch.cuda.device(device):
+                    torch.cuda.manual_seed(int(seed))
+        yield
 
 
-def quick_mode() -> bool:
-    """True when ``MNIST_EXPLORE_QUICK=1``: notebooks and recipes shrink data and epochs (CI)."""
-    return os.environ.get(QUICK_ENV, "0").strip().lower() in {"1", "true", "yes"}
+def global_rng_state(device: torch.device | str | None = None) -> dict:
+    """The global generators' states (CPU, and ``device``'s when it is CUDA), for a checkpoint."""
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    return {"cpu": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
 
 
 def describe_device(device: torch.device) -> str:

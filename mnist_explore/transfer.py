@@ -29,6 +29,7 @@ from torch import nn
 from .data import Split, to_float
 from .errors import UserError
 from .models import build_model
+from .runtime import seeded_global_rng
 
 MODES = ("scratch", "probe", "last_block", "all")
 # fast_cnn inside build_model's Sequential: 0 Standardize, 1-8 two conv blocks, 9 Flatten, 10-12 FC block, 13 head.
@@ -96,13 +97,13 @@ def prepare(source: nn.Module | None, mode: str, seed: int = 0) -> nn.Sequential
     statistics change.
     """
     check_mode(mode)
-    torch.manual_seed(seed)
-    if mode == "scratch" or source is None:
-        model = build_model("fast_cnn")
-    else:
-        model = copy.deepcopy(source)
-        head = model[-1]
-        model[-1] = nn.Linear(head.in_features, head.out_features)
+    with seeded_global_rng(seed):  # a new model's or head's initial weights
+        if mode == "scratch" or source is None:
+            model = build_model("fast_cnn")
+        else:
+            model = copy.deepcopy(source)
+            head = model[-1]
+            model[-1] = nn.Linear(head.in_features, head.out_features)
     model = model.to(next(source.parameters()).device if source is not None else "cpu")
     for i, module in enumerate(model):
         for p in module.parameters():
@@ -245,8 +246,8 @@ def imagenet_features(model: nn.Module, X: torch.Tensor, size: int = 64, batch_s
 def linear_probe_accuracy(train_features: torch.Tensor, train_y: torch.Tensor, test_features: torch.Tensor,
                           test_y: torch.Tensor, steps: int = 300, lr: float = 1e-2, seed: int = 0) -> float:
     """Test accuracy of a linear classifier trained full-batch with Adam on fixed features."""
-    torch.manual_seed(seed)
-    probe = nn.Linear(train_features.shape[1], int(train_y.max()) + 1).to(train_features.device)
+    with seeded_global_rng(seed):
+        probe = nn.Linear(train_features.shape[1], int(train_y.max()) + 1).to(train_features.device)
     opt = torch.optim.Adam(probe.parameters(), lr=lr)
     for _ in range(steps):
         loss = F.cross_entropy(probe(train_features), train_y.to(train_features.device))

@@ -11,7 +11,7 @@ import torch
 
 from ..data import Dataset, train_val_split
 from ..hooks import RecorderHistory, record_run
-from ..models import deep_mlp
+from ..models import deep_mlp, init_model
 from ..runtime import get_device
 from ..train import TrainConfig, TrainResult
 from .profiles import StudySettings
@@ -40,14 +40,14 @@ class VanishingRuns:
 def run(settings: Settings, data: Dataset, *, device: torch.device | str | None = None, seed: int = 0,
         progress: bool = True) -> VanishingRuns:
     """Train each of ``NETWORKS`` (SGD with momentum 0.9) with the recorder attached, from seed ``seed``."""
-    train, val = train_val_split(data.to(get_device(device)).train, seed=0)
+    device = get_device(device)
+    train, val = train_val_split(data.to(device).train, seed=0)
     train, val = train.subset(torch.arange(settings.train_size)), val.subset(torch.arange(2000))
     config = TrainConfig(model="deep_mlp", optimizer="momentum", lr=settings.lr, epochs=settings.epochs,
                          seed=seed, channels_last=False, progress=progress)
     result = VanishingRuns({}, {})
     for label, kwargs in NETWORKS.items():
-        torch.manual_seed(seed)
-        model = deep_mlp(depth=settings.depth, **kwargs)
+        model = init_model(lambda: deep_mlp(depth=settings.depth, **kwargs), seed, device)
         result.trained[label], result.histories[label] = record_run(config, train, val, every=settings.every,
                                                                     model=model)
     return result
