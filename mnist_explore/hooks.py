@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .errors import UserError
+from .train import Callback
 
 KINDS = ("weights", "grads", "acts")
 ACT_SAMPLE = 65_536  # activations are histogrammed from an even sample of at most this many values
@@ -77,7 +78,7 @@ class RecorderHistory:
             return cls(f["steps"], f["layers"].tolist(), pick("edges_"), pick("hist_"), pick("stat_"))
 
 
-class Recorder:
+class Recorder(Callback):
     """Record per-layer histograms and statistics every ``every`` training steps.
 
     Parameters
@@ -189,11 +190,8 @@ class Recorder:
         self.step_count += 1
         self.recording = self.step_count % self.every == 0
 
-    def on_batch_end(self, state) -> None:  # the training engine's callback protocol
+    def on_step_end(self, state) -> None:  # as a training callback: fit calls it after each optimizer step
         self.step()
-
-    def on_epoch_end(self, state) -> None:
-        pass
 
     # -- results and clean-up --------------------------------------------------------------------
     def history(self) -> RecorderHistory:

@@ -202,10 +202,10 @@ def torch_twin(params: Params, train, val, *, epochs: int, batch_size: int, lr: 
     """
     import torch
 
-    from .models import build_model
+    from .models import init_model
     from .train import TrainConfig, fit
 
-    model = build_model("mlp")
+    model = init_model("mlp", seed, train.X.device)  # its weights are then set to params
     with torch.no_grad():
         for layer, w, b in ((model[2], "W1", "b1"), (model[4], "W2", "b2")):
             layer.weight.copy_(torch.from_numpy(params[w].T.copy()))

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from .data import Split, to_float
 from .errors import UserError
-from .models import build_model, init_model
+from .models import init_model
 from .runtime import seeded_global_rng
 from .optimizers import OPTIMIZERS, build_optimizer
 
@@ -216,7 +216,7 @@ def test_accuracy(runs: Sequence[Run], test: Split, model: str = "second_cnn", d
                   batch_size: int = 1000) -> list[float]:
     """Each run's final weights scored on ``test``: call it once, at the end, on the chosen runs only."""
     device = device or test.X.device
-    net = build_model(model).to(device).eval()
+    net = init_model(model, device=device).eval()  # its weights are replaced by each run's
     accs = []
     for run in runs:
         net.load_state_dict(run.state)

@@ -1,9 +1,10 @@
 """The training engine: ``fit(config, train, val)`` with data on the device, schedules,
-callbacks, early stopping, checkpoints and exact resume.
+callbacks with a public :class:`TrainState`, early stopping, checkpoints and exact resume.
 
 Reproducibility: the initial weights come from ``config.seed``; each epoch's batch
 order from a generator seeded by (seed, epoch); augmentation and dropout from
-generators whose states are checkpointed. A run interrupted at any step and resumed
+generators whose states are checkpointed (see :class:`TrainState`). The caller's
+global generators are left as they were. A run interrupted at any step and resumed
 from its checkpoint ends with the same weights as one that never stopped (same
 device). An interrupt (Ctrl-C) saves such a checkpoint before it propagates.
 """
@@ -28,8 +29,9 @@ from .data import Split, batches, to_float
 from .errors import UserError
 from .history import History
 from .metrics import evaluate
-from .models import build_model
+from .models import init_model
 from .optimizers import build_optimizer
+from .runtime import global_rng_state, seeded_global_rng
 from .schedules import build_schedule
 
 
@@ -64,15 +66,29 @@ class TrainConfig:
 
 
 class Callback:
-    """Hooks into the loop. ``state`` is the running :class:`_Run` (model, optimizer, step, history, ...)."""
+    """Hooks into the training loop, after Keras's callbacks and Lightning's ``Callback``.
 
-    def on_batch_end(self, state: _Run) -> None:  # after optimizer.step(); gradients are still in .grad
+    Each hook receives the run's :class:`TrainState`. ``on_step_end`` runs after
+    ``optimizer.step()``, while the gradients are still in ``.grad``; ``on_epoch_end``
+    runs after the validation pass, before the checkpoint is written, so a checkpoint
+    holds what the callbacks did at the epoch's end. A callback that keeps state across
+    steps returns it from ``state_dict()``; the engine saves it in every checkpoint and
+    gives it back through ``load_state_dict()`` on resume.
+    """
+
+    def on_train_begin(self, state: TrainState) -> None:
         pass
 
-    def on_epoch_end(self, state: _Run) -> None:
+    def on_step_end(self, state: TrainState) -> None:
         pass
 
-    def state_dict(self) -> dict | None:  # what a checkpoint keeps of the callback, so resume is exact
+    def on_epoch_end(self, state: TrainState) -> None:
+        pass
+
+    def on_train_end(self, state: TrainState) -> None:
+        pass
+
+    def state_dict(self) -> dict | None:
         return None
 
     def load_state_dict(self, state: dict) -> None:
@@ -100,8 +116,18 @@ def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
 
 
-class _Run:
-    """The mutable state of one run: what a checkpoint holds."""
+class TrainState:
+    """The state of one training run, owned by the loop and shown to callbacks.
+
+    Public attributes: ``config``, ``model``, ``optimizer``, ``train`` and ``val`` (the
+    splits), ``device``, ``epoch`` (epochs finished), ``step`` (optimizer steps taken),
+    ``steps_per_epoch``, ``total_steps`` and ``history``. Randomness: the batch order of
+    epoch e comes from a generator seeded by (seed, e); augmentation draws from
+    ``aug_generator``; dropout draws from the run's own global-generator stream,
+    ``rng_state`` between steps, restored around the loop so the caller's is untouched.
+    All of it is checkpointed, so a resumed run is exact. Callbacks add numbers to the
+    current epoch's record with :meth:`log`.
+    """
 
     def __init__(self, config: TrainConfig, model: nn.Module, train: Split, val: Split,
                  callbacks: Sequence[Callback] = ()):
@@ -116,6 +142,8 @@ class _Run:
         self.schedule = build_schedule(config.schedule, config.lr, self.total_steps, self.steps_per_epoch)
         self.augment = get_augmentation(config.augment)
         self.aug_generator = torch.Generator().manual_seed(config.seed + 1)
+        with seeded_global_rng(config.seed + 2, self.device):  # dropout's stream
+            self.rng_state = global_rng_state(self.device)
         self.history = History(_config_dict(config))
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
         self.epoch_sums = torch.zeros(2, dtype=torch.float64, device=self.device)  # loss sum, correct: no sync per step
@@ -123,16 +151,20 @@ class _Run:
         self.best_state: dict | None = None
         self.best_acc, self.bad_epochs, self.pending = -1.0, 0, []
 
+    def log(self, **metrics: float) -> None:
+        """Add ``metrics`` (name=value) to the record of the epoch that just ended."""
+        self.history.epochs[-1].update(metrics)
+
     def state_dict(self) -> dict:
+        """Everything a checkpoint needs for an exact resume: tensors, numbers, strings, lists and dicts only."""
         return {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-            "epoch_sums": self.epoch_sums.cpu(), "epoch_seen": self.epoch_seen, "aug_generator": self.aug_generator.get_state(),
-            "cpu_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None,
+            "epoch_sums": self.epoch_sums.cpu(), "epoch_seen": self.epoch_seen,
+            "aug_generator": self.aug_generator.get_state(), "rng": self.rng_state,
             "history": asdict(self.history), "best_state": self.best_state,
             "best_acc": self.best_acc, "bad_epochs": self.bad_epochs,
-            "callbacks": [getattr(cb, "state_dict", lambda: None)() for cb in self.callbacks],
+            "callbacks": [cb.state_dict() if hasattr(cb, "state_dict") else None for cb in self.callbacks],
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -141,9 +173,7 @@ class _Run:
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
         self.epoch_sums, self.epoch_seen = state["epoch_sums"].to(self.device), state["epoch_seen"]
         self.aug_generator.set_state(state["aug_generator"])
-        torch.set_rng_state(state["cpu_rng"])
-        if state["cuda_rng"] is not None and self.device.type == "cuda":
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        self.rng_state = state["rng"]
         self.history = History(**state["history"])
         self.best_state, self.best_acc, self.bad_epochs = state["best_state"], state["best_acc"], state["bad_epochs"]
         for cb, cb_state in zip(self.callbacks, state.get("callbacks", []), strict=False):
@@ -158,7 +188,7 @@ def _save(state: dict, path: Path) -> None:
     tmp.replace(path)
 
 
-def _train_step(run: _Run, X: torch.Tensor, y: torch.Tensor) -> None:
+def _train_step(run: TrainState, X: torch.Tensor, y: torch.Tensor) -> None:
     config = run.config
     x = to_float(X)
     if run.augment is not None:
@@ -181,7 +211,7 @@ def _train_step(run: _Run, X: torch.Tensor, y: torch.Tensor) -> None:
     run.batch_in_epoch += 1
 
 
-def _flush(run: _Run, checkpoint: Path | None) -> None:
+def _flush(run: TrainState, checkpoint: Path | None) -> None:
     """Move pending losses to the history; stop with a clear message at the first non-finite one."""
     if not run.pending:
         return
@@ -199,7 +229,7 @@ def _flush(run: _Run, checkpoint: Path | None) -> None:
     run.history.step_loss.extend(losses.tolist())
 
 
-def _end_epoch(run: _Run, seconds: float, checkpoint: Path | None) -> bool:
+def _end_epoch(run: TrainState, seconds: float, checkpoint: Path | None) -> bool:
     """Evaluate, record, checkpoint; return True when early stopping says stop."""
     (loss_sum, correct), seen = run.epoch_sums.tolist(), run.epoch_seen
     val_loss, val_acc = evaluate(run.model, run.val, amp=run.config.amp)
@@ -222,6 +252,7 @@ def _end_epoch(run: _Run, seconds: float, checkpoint: Path | None) -> bool:
     run.history.stopped_early = stop and run.epoch < run.config.epochs
     for cb in run.callbacks:  # before the checkpoint, so it holds what they did at the epoch's end
         cb.on_epoch_end(run)
+    run.rng_state = global_rng_state(run.device)  # inside the loop's scope: the run's dropout stream
     if checkpoint is not None:
         _save(run.state_dict(), checkpoint)
         run.history.save(checkpoint.with_name("history.json"))
@@ -240,9 +271,9 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
     train, val
         uint8 splits on the device to train on; batches never leave it.
     model
-        Train this module instead of a new ``build_model(config.model)``.
+        Train this module instead of ``init_model(config.model, config.seed)``.
     callbacks
-        Objects with ``on_batch_end(state)`` and ``on_epoch_end(state)``; those with
+        :class:`Callback` objects; each hook receives the run's :class:`TrainState`. Those with
         ``state_dict()`` and ``load_state_dict(state)`` are saved in checkpoints and restored on resume.
     checkpoint_dir
         Keep ``last.pt`` (for resume), ``best.pt`` and ``history.json`` there.
@@ -258,20 +289,23 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
     """
     config.validate()
     if model is None:
-        torch.manual_seed(config.seed)  # the initial weights, drawn on the CPU: the same on every device
-        model = build_model(config.model)
+        model = init_model(config.model, config.seed, train.X.device)  # drawn on the CPU: the same on every device
     model = model.to(train.X.device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    torch.manual_seed(config.seed + 2)  # dropout's generator
-    run = _Run(config, model, train, val, callbacks)
+    run = TrainState(config, model, train, val, callbacks)
     checkpoint = Path(checkpoint_dir) / "last.pt" if checkpoint_dir is not None else None
     if resume and checkpoint is not None and checkpoint.exists():
-        run.load_state_dict(torch.load(checkpoint, map_location=run.device, weights_only=False))
+        run.load_state_dict(torch.load(checkpoint, map_location=run.device, weights_only=True))
     bar = tqdm(total=run.total_steps, initial=run.step, desc=config.model, disable=not config.progress,
                unit="step", leave=False)
-    with _deferred_interrupt() as interrupted, _cudnn_deterministic(config.deterministic):
+    for cb in run.callbacks:
+        cb.on_train_begin(run)
+    with (_deferred_interrupt() as interrupted, _cudnn_deterministic(config.deterministic),
+          seeded_global_rng(state=run.rng_state, device=run.device)):
         _loop(run, checkpoint, bar, interrupted)
+    for cb in run.callbacks:
+        cb.on_train_end(run)
     if restore_best and run.best_state is not None:
         model.load_state_dict(run.best_state)
     return TrainResult(model, run.history)
@@ -304,7 +338,7 @@ def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _loop(run: _Run, checkpoint: Path | None, bar, interrupted) -> None:
+def _loop(run: TrainState, checkpoint: Path | None, bar, interrupted) -> None:
     config, train = run.config, run.train
     try:
         stop = run.history.stopped_early
@@ -315,7 +349,7 @@ def _loop(run: _Run, checkpoint: Path | None, bar, interrupted) -> None:
             for X, y in islice(order, run.batch_in_epoch, None):
                 _train_step(run, X, y)
                 for cb in run.callbacks:
-                    cb.on_batch_end(run)
+                    cb.on_step_end(run)
                 if interrupted():
                     raise KeyboardInterrupt
                 if run.step % config.check_every == 0:
@@ -331,6 +365,7 @@ def _loop(run: _Run, checkpoint: Path | None, bar, interrupted) -> None:
     except KeyboardInterrupt:
         if checkpoint is not None:
             _flush(run, checkpoint)
+            run.rng_state = global_rng_state(run.device)
             _save(run.state_dict(), checkpoint)
             print(f"Interrupted at step {run.step}; `fit(..., resume=True)` continues from {checkpoint}.")
         raise

@@ -55,15 +55,16 @@ def test_disputed_ranks_errors_by_the_probability_of_the_label():
 
 
 def test_ema_follows_the_formula_and_copies_integer_buffers():
-    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
     ema = EMA(model, decay=0.9)
+    ema.averaged.update_parameters(model)  # the first update copies the weights
     before = {k: v.clone() for k, v in ema.model.state_dict().items()}
     with torch.no_grad():
         model[0].weight.add_(1.0)
-    model(torch.randn(8, 3))  # moves the BN statistics and its step counter
-    ema.update(model)
-    d = min(0.9, 2 / 11)  # the warm-up decay at the first update
+    model(torch.randn(8, 3, generator=g))  # moves the BN statistics and its step counter
+    ema.averaged.update_parameters(model)
+    d = min(0.9, 2 / 11)  # the warm-up decay at the second update (one earlier update averaged)
     now = model.state_dict()
     torch.testing.assert_close(ema.model[0].weight, d * before["0.weight"] + (1 - d) * now["0.weight"])
     torch.testing.assert_close(ema.model[1].running_mean, d * before["1.running_mean"] + (1 - d) * now["1.running_mean"])
@@ -176,7 +177,7 @@ class _InterruptAt(Callback):
     def __init__(self, member: int, step: int):
         self.member, self.step, self.seen = member, step, -1
 
-    def on_batch_end(self, state):
+    def on_step_end(self, state):
         if state.step == 1:
             self.seen += 1
         if self.seen == self.member and state.step == self.step:
@@ -188,7 +189,7 @@ class _CountSteps(Callback):
     def __init__(self):
         self.steps = 0
 
-    def on_batch_end(self, state):
+    def on_step_end(self, state):
         self.steps += 1
 
 

@@ -38,7 +38,7 @@ class InterruptAt(Callback):
     def __init__(self, step):
         self.step = step
 
-    def on_batch_end(self, state):
+    def on_step_end(self, state):
         if state.step == self.step:
             raise KeyboardInterrupt
 
@@ -65,7 +65,7 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(small
     message = str(info.value)
     assert "at step 1" in message and "(epoch 2)" in message and str(tmp_path / "last.pt") in message
     assert "\n" not in message
-    kept = torch.load(tmp_path / "last.pt", weights_only=False)
+    kept = torch.load(tmp_path / "last.pt", weights_only=True)
     assert kept["epoch"] == 1 and all(torch.isfinite(v).all() for v in kept["model"].values() if v.is_floating_point())
 
 
@@ -74,7 +74,7 @@ def test_early_stopping_and_best_checkpoint(small, tmp_path):
     result = fit(config(epochs=6, patience=2, schedule=frozen_after_one_epoch), *small, checkpoint_dir=tmp_path)
     history = result.history
     assert len(history.epochs) == 3 and history.stopped_early and history.best_epoch == 1
-    best = torch.load(tmp_path / "best.pt", weights_only=False)
+    best = torch.load(tmp_path / "best.pt", weights_only=True)
     assert best["epoch"] == 1
     for key, value in result.model.state_dict().items():
         assert torch.equal(value.cpu(), best["model"][key])
