@@ -1,4 +1,7 @@
-"""Evaluation: predictions, accuracy and error counts, confusion matrix, per-class precision/recall/F1."""
+"""Evaluation: predictions, accuracy and error counts, confusion matrix, per-class precision/recall/F1.
+
+Metrics take ``(y_true, y_pred)``, in that order, as scikit-learn's do.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,47 +11,81 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import Split, to_float
+from .runtime import autocast
+
+
+def _device(model: nn.Module, default: torch.device) -> torch.device:
+    """Where the model's parameters (else its buffers) are; ``default`` for a module with neither."""
+    tensor = next(model.parameters(), None)
+    tensor = next(model.buffers(), None) if tensor is None else tensor
+    return default if tensor is None else tensor.device
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, split: Split, batch_size: int = 256, amp: bool = True) -> torch.Tensor:
-    """Logits (N, 10) of ``model`` on every image of ``split``, in eval mode, returned in float32 on the split's device.
+def predict(model: nn.Module, X: Split | torch.Tensor, batch_size: int | None = 1000, *, amp: bool = False,
+            probs: bool = False) -> torch.Tensor:
+    """The outputs of ``model`` for every row of ``X``, batch by batch in eval mode: the one prediction loop.
 
-    On CUDA with ``amp`` the forward pass runs in bf16, as in training.
+    Parameters
+    ----------
+    model
+        Any module; it runs where its parameters (or buffers) are, and each batch is moved there.
+        Every submodule's train/eval mode is restored afterwards.
+    X
+        A :class:`~mnist_explore.data.Split` or a tensor. uint8 images (N, 28, 28) are scaled to
+        [0, 1] with ``to_float``; any other tensor (cached features, float images) is used as it is.
+    batch_size
+        Rows per forward pass; None: all rows in one pass.
+    amp
+        On CUDA, run the forward passes in bf16, as training does; ignored elsewhere.
+    probs
+        Return softmax probabilities instead of logits.
+
+    Returns
+    -------
+    torch.Tensor
+        (N, ...) on the model's device; float32 under ``amp``.
     """
-    was_training = model.training
-    model.eval()
-    device = split.X.device
+    X = X.X if isinstance(X, Split) else X
+    device = _device(model, X.device)
     use_amp = amp and device.type == "cuda"
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
     out = []
-    for start in range(0, len(split), batch_size):
-        x = to_float(split.X[start:start + batch_size])
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-            out.append(model(x).float())
-    model.train(was_training)
+    try:
+        for start in range(0, len(X), batch_size or max(len(X), 1)):
+            x = X[start:start + batch_size if batch_size else len(X)].to(device)
+            x = to_float(x) if x.dtype == torch.uint8 else x
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                y_hat = model(x)
+            y_hat = y_hat.float() if use_amp else y_hat
+            out.append(y_hat.softmax(dim=1) if probs else y_hat)
+    finally:
+        for m, mode in modes:
+            m.training = mode
     return torch.cat(out)
 
 
 def evaluate(model: nn.Module, split: Split, batch_size: int = 256, amp: bool = True) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of ``model`` on ``split``."""
-    logits = predict_logits(model, split, batch_size, amp)
-    loss = F.cross_entropy(logits, split.y).item()
-    return loss, accuracy(logits.argmax(dim=1), split.y)
+    """Mean cross-entropy loss and accuracy of ``model`` on ``split`` (bf16 forward passes on CUDA with ``amp``)."""
+    logits = predict(model, split, batch_size, amp=amp).float()
+    loss = F.cross_entropy(logits, split.y.to(logits.device)).item()
+    return loss, accuracy(split.y.to(logits.device), logits.argmax(dim=1))
 
 
-def accuracy(y_pred: torch.Tensor, y: torch.Tensor) -> float:
+def accuracy(y_true: torch.Tensor, y_pred: torch.Tensor) -> float:
     """Fraction of predictions equal to the labels."""
-    return (y_pred == y).double().mean().item()
+    return (y_pred == y_true).double().mean().item()
 
 
-def error_count(y_pred: torch.Tensor, y: torch.Tensor) -> int:
-    """How many predictions are wrong (out of ``len(y)``; 10,000 on MNIST's test set)."""
-    return int((y_pred != y).sum())
+def error_count(y_true: torch.Tensor, y_pred: torch.Tensor) -> int:
+    """How many predictions are wrong (out of ``len(y_true)``; 10,000 on MNIST's test set)."""
+    return int((y_pred != y_true).sum())
 
 
-def confusion_matrix(y: torch.Tensor, y_pred: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
     """Counts (num_classes, num_classes): row = true class, column = predicted class."""
-    keys = y.long() * num_classes + y_pred.long()
+    keys = y_true.long() * num_classes + y_pred.long()
     return torch.bincount(keys, minlength=num_classes ** 2).view(num_classes, num_classes).cpu()
 
 
@@ -79,8 +116,8 @@ def class_report(cm: torch.Tensor) -> ClassReport:
     return ClassReport(precision, recall, f1, actual.long())
 
 
-def misclassified(probs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Indices of the wrong predictions, most confident first."""
+def misclassified(y_true: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    """Indices of the wrong predictions (the argmax of ``probs``, (N, C)), most confident first."""
     confidence, y_pred = probs.max(dim=1)
-    wrong = (y_pred != y).nonzero().flatten()
+    wrong = (y_pred != y_true).nonzero().flatten()
     return wrong[confidence[wrong].argsort(descending=True)]

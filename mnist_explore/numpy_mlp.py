@@ -210,7 +210,7 @@ def torch_twin(params: Params, train, val, *, epochs: int, batch_size: int, lr: 
         for layer, w, b in ((model[2], "W1", "b1"), (model[4], "W2", "b2")):
             layer.weight.copy_(torch.from_numpy(params[w].T.copy()))
             layer.bias.copy_(torch.from_numpy(params[b]))
-    config = TrainConfig(model="mlp", optimizer="momentum", lr=lr, schedule=schedule, epochs=epochs,
+    config = TrainConfig(model="mlp", optimizer="sgd_momentum", lr=lr, schedule=schedule, epochs=epochs,
                          batch_size=batch_size, seed=seed, channels_last=False, progress=False)
     return fit(config, train, val, model=model, restore_best=False)
 

@@ -1,4 +1,4 @@
-"""Optimizers from torch.optim by name, with the walkthroughs' settings."""
+"""Optimizers from torch.optim by name. Every momentum method uses momentum 0.9."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -9,8 +9,7 @@ from .errors import UserError
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, **kw),
-    "sgd_momentum": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.5, **kw),  # the walkthrough's
-    "momentum": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.9, **kw),  # heavy ball, 0.9
+    "sgd_momentum": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.9, **kw),  # heavy ball
     "nesterov": lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, **kw),
     "adagrad": lambda params, lr, **kw: torch.optim.Adagrad(params, lr=lr, **kw),
     "adadelta": lambda params, lr, **kw: torch.optim.Adadelta(params, lr=lr, **kw),

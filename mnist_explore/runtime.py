@@ -97,6 +97,13 @@ def seeded_global_rng(seed: int | None = None, device: torch.device | str | None
         yield
 
 
+def autocast(device: torch.device, amp: bool | None = None):
+    """bf16 autocast for ``device``: ``amp=None`` turns it on for CUDA only, True on any device (the CPU included,
+    which is how tests run the GPU's mixed-precision path), False never."""
+    enabled = device.type == "cuda" if amp is None else bool(amp)
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
 def global_rng_state(device: torch.device | str | None = None) -> dict:
     """The global generators' states (CPU, and ``device``'s when it is CUDA), for a checkpoint."""
     device = torch.device(device) if device is not None else torch.device("cpu")

@@ -31,7 +31,7 @@ from .history import History
 from .metrics import evaluate
 from .models import init_model
 from .optimizers import build_optimizer
-from .runtime import global_rng_state, seeded_global_rng
+from .runtime import autocast, global_rng_state, seeded_global_rng
 from .schedules import build_schedule
 
 
@@ -49,7 +49,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     augment: str | None = None  # None, "affine" or "translate"
     seed: int = 0
-    amp: bool = True  # bf16 autocast; CUDA only
+    amp: bool | None = None  # bf16 autocast: None on CUDA only, True on any device (the CPU too), False never
     channels_last: bool = True  # faster convolutions on CUDA and on the CPU alike
     compile: bool = False  # torch.compile the model
     deterministic: bool = True  # on CUDA, deterministic cuDNN kernels: same seed, same GPU, same weights
@@ -197,7 +197,7 @@ def _train_step(run: TrainState, X: torch.Tensor, y: torch.Tensor) -> None:
         x = x.contiguous(memory_format=torch.channels_last)
     for group in run.optimizer.param_groups:
         group["lr"] = run.schedule(run.step)
-    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=config.amp and run.device.type == "cuda"):
+    with autocast(run.device, config.amp):
         logits = run.forward(x)
         loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
     run.optimizer.zero_grad(set_to_none=True)

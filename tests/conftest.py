@@ -12,11 +12,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "cuda: needs a CUDA GPU (skipped without one)")
     matplotlib.use("Agg")
     # Set before any notebook kernel starts, so the kernels inherit them: notebooks
     # run in quick mode, and nothing the tests draw overwrites the committed figures/.
     os.environ["MNIST_EXPLORE_QUICK"] = "1"
     os.environ.setdefault("MNIST_EXPLORE_FIGURES", tempfile.mkdtemp(prefix="mnist-explore-figures-"))
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(reason="needs a CUDA GPU")
+        for item in items:
+            if "cuda" in item.keywords:
+                item.add_marker(skip)
 
 
 def pytest_collection_finish(session):

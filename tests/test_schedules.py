@@ -63,7 +63,7 @@ def test_every_optimizer_builds_and_steps(name):
 
 
 def test_walkthrough_momentum_and_bad_names():
-    assert build_optimizer("sgd_momentum", [torch.nn.Parameter(torch.ones(1))], 0.01).defaults["momentum"] == 0.5
+    assert build_optimizer("sgd_momentum", [torch.nn.Parameter(torch.ones(1))], 0.01).defaults["momentum"] == 0.9
     with pytest.raises(UserError, match="Unknown optimizer 'lbfgs': choose one of sgd, sgd_momentum"):
         build_optimizer("lbfgs", [], 0.1)
     with pytest.raises(UserError, match="learning rate must be positive"):

@@ -43,7 +43,7 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
     device = get_device(device)
     train, val = train_val_split(data.to(device).train, seed=0)
     train, val = train.subset(torch.arange(settings.train_size)), val.subset(torch.arange(2000))
-    config = TrainConfig(model="deep_mlp", optimizer="momentum", lr=settings.lr, epochs=settings.epochs,
+    config = TrainConfig(model="deep_mlp", optimizer="sgd_momentum", lr=settings.lr, epochs=settings.epochs,
                          seed=seed, channels_last=False, progress=progress)
     result = VanishingRuns({}, {})
     for label, kwargs in NETWORKS.items():
