@@ -39,8 +39,9 @@ class Spec:
 
 
 @dataclass
-class Run:
-    """One training run: its loss and validation curves, and its final weights (kept on the CPU for the test pass)."""
+class GridRun:
+    """One run of the grid: its loss and validation curves, and its final weights (kept on the CPU for the test
+    pass). Lighter than the engine's ``History``: the grid trains many runs at once, outside ``train.fit``."""
 
     spec: Spec
     epochs: list[float] = field(default_factory=list)  # x of each curve point, in epochs
@@ -133,7 +134,7 @@ class _Group:
 
 def train_group(specs: Sequence[Spec], train: Split, val: Split, epochs: int, batch_size: int = 64,
                 evals_per_epoch: int = 2, model: str = "second_cnn", device: torch.device | None = None,
-                concurrent: bool = True, progress: bool = True) -> list[Run]:
+                concurrent: bool = True, progress: bool = True) -> list[GridRun]:
     """Train runs that share a seed, concurrently (one vmapped pass) or one after another.
 
     Either way each run gets the seed's initial weights, batch order and dropout
@@ -152,13 +153,13 @@ def train_group(specs: Sequence[Spec], train: Split, val: Split, epochs: int, ba
     per_epoch = len(batches) / epochs
     points = epochs * evals_per_epoch  # evenly spaced, the last at the last step
     eval_at = {max(1, round(k * len(batches) / points)) for k in range(1, points + 1)}
-    runs = [Run(s) for s in specs]
+    runs = [GridRun(s) for s in specs]
     with seeded_global_rng(seed, device):  # the dropout stream, the same for every run of this seed
         return _train(group, runs, train, val, batches, eval_at, per_epoch, concurrent, progress)
 
 
-def _train(group: _Group, runs: list[Run], train: Split, val: Split, batches: list[torch.Tensor], eval_at: set[int],
-           per_epoch: float, concurrent: bool, progress: bool) -> list[Run]:
+def _train(group: _Group, runs: list[GridRun], train: Split, val: Split, batches: list[torch.Tensor], eval_at: set[int],
+           per_epoch: float, concurrent: bool, progress: bool) -> list[GridRun]:
     device, specs, seed = group.device, group.specs, group.specs[0].seed
     running = torch.zeros(len(specs), device=device)
     since = 0
@@ -181,7 +182,7 @@ def _train(group: _Group, runs: list[Run], train: Split, val: Split, batches: li
 
 
 def run_grid(specs: Sequence[Spec], train: Split, val: Split, epochs: int, concurrency: int | None = None,
-             concurrent: bool = True, progress: bool = True, **kwargs) -> tuple[list[Run], float]:
+             concurrent: bool = True, progress: bool = True, **kwargs) -> tuple[list[GridRun], float]:
     """Every run of the grid (grouped by seed, ``concurrency`` models per pass) and the seconds it took."""
     by_seed = defaultdict(list)
     for s in specs:
@@ -198,7 +199,7 @@ def run_grid(specs: Sequence[Spec], train: Split, val: Split, epochs: int, concu
     return runs, time.perf_counter() - start
 
 
-def select_lrs(runs: Sequence[Run]) -> dict[str, float]:
+def select_lrs(runs: Sequence[GridRun]) -> dict[str, float]:
     """Per optimizer, the learning rate with the best mean final validation accuracy over seeds (ties: the smaller)."""
     by_key = defaultdict(list)
     for r in runs:
@@ -212,7 +213,7 @@ def select_lrs(runs: Sequence[Run]) -> dict[str, float]:
 
 
 @torch.no_grad()
-def test_accuracy(runs: Sequence[Run], test: Split, model: str = "second_cnn", device: torch.device | None = None,
+def test_accuracy(runs: Sequence[GridRun], test: Split, model: str = "second_cnn", device: torch.device | None = None,
                   batch_size: int = 1000) -> list[float]:
     """Each run's final weights scored on ``test``: call it once, at the end, on the chosen runs only."""
     device = device or test.X.device

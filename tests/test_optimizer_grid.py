@@ -88,7 +88,7 @@ def test_groups_need_one_seed(tiny):
 
 
 def _run(opt, lr, seed, acc):
-    return compare.Run(compare.Spec(opt, lr, seed), epochs=[1.0], train_loss=[0.1], val_acc=[acc])
+    return compare.GridRun(compare.Spec(opt, lr, seed), epochs=[1.0], train_loss=[0.1], val_acc=[acc])
 
 
 def test_selection_takes_the_best_mean_over_seeds_and_the_smaller_rate_on_ties():
@@ -100,7 +100,7 @@ def test_selection_takes_the_best_mean_over_seeds_and_the_smaller_rate_on_ties()
 def test_diverged_runs_lose_the_selection():
     runs = [_run("sgd", 1.0, 0, float("nan")), _run("sgd", 0.1, 0, 0.2)]
     assert compare.select_lrs(runs) == {"sgd": 0.1}
-    assert compare.Run(compare.Spec("sgd", 1.0, 0), [1.0], [float("inf")], [0.1]).diverged
+    assert compare.GridRun(compare.Spec("sgd", 1.0, 0), [1.0], [float("inf")], [0.1]).diverged
 
 
 def test_ranking_tiers_split_only_where_every_seed_beats_every_seed():

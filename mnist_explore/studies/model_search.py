@@ -42,7 +42,9 @@ class Settings(StudySettings):
     test_size: int | None = None  # None: all 10,000 (quick mode scores a subset: it is a smoke test)
 
 @dataclass
-class Run:
+class SearchRun:
+    """One trained (model, augmentation, seed) of the search: its ``train.fit`` history and test score."""
+
     model: str
     augment: str | None
     seed: int
@@ -59,12 +61,12 @@ class Run:
 @dataclass
 class SearchResult:
     settings: Settings
-    runs: list[Run] = field(default_factory=list)
+    runs: list[SearchRun] = field(default_factory=list)
     best_label: str = ""
     best_test_probs: torch.Tensor | None = None  # softmax on the test set of the best run of the best config
 
-    def by_label(self) -> dict[str, list[Run]]:
-        groups: dict[str, list[Run]] = {}
+    def by_label(self) -> dict[str, list[SearchRun]]:
+        groups: dict[str, list[SearchRun]] = {}
         for run in self.runs:
             groups.setdefault(run.label, []).append(run)
         return groups
@@ -103,7 +105,7 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
         trained = fit(config, train, val)
         probs = predict_logits(trained.model, test).softmax(dim=1)
         y_pred = probs.argmax(dim=1)
-        run = Run(model_name, augment, seed, trained.history, count_parameters(trained.model),
+        run = SearchRun(model_name, augment, seed, trained.history, count_parameters(trained.model),
                   accuracy(y_pred, test.y), error_count(y_pred, test.y))
         result.runs.append(run)
         if trained.history.best_val_acc > best_val.get(run.label, -1.0):  # keep each config's best seed

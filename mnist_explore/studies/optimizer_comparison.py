@@ -15,7 +15,7 @@ import torch
 
 from ..data import Dataset, Split, train_val_split
 from ..errors import UserError
-from ..optimizer_grid import Run, grid, run_grid, select_lrs, test_accuracy
+from ..optimizer_grid import GridRun, grid, run_grid, select_lrs, test_accuracy
 from ..optimizers import COMPARED
 from ..ranking import Rank, rank
 from ..runtime import get_device
@@ -50,19 +50,19 @@ class Settings(StudySettings):
 @dataclass
 class Study:
     settings: Settings
-    runs: list[Run]
+    runs: list[GridRun]
     seconds: float
     concurrent: bool
     best_lr: dict[str, float]
     test_acc: dict[str, list[float]]  # protocol B: per optimizer, one per seed at its best rate
 
-    def protocol_a(self) -> dict[str, Run]:
+    def protocol_a(self) -> dict[str, GridRun]:
         """The walkthrough's comparison: every optimizer at the shared rate, first seed."""
         s = self.settings
         first = min(r.spec.seed for r in self.runs)
         return {r.spec.optimizer: r for r in self.runs if r.spec.lr == s.shared_lr and r.spec.seed == first}
 
-    def chosen(self) -> dict[str, list[Run]]:
+    def chosen(self) -> dict[str, list[GridRun]]:
         """Protocol B's runs: each optimizer at its best rate, every seed."""
         return {o: [r for r in self.runs if r.spec.optimizer == o and r.spec.lr == lr] for o, lr in self.best_lr.items()}
 
