@@ -1,7 +1,7 @@
 """What hidden layers compute: feature maps, penultimate features, saliency, class-maximising inputs.
 
-Every function takes a trained model (as built by ``models.build_model``: images in [0, 1],
-shape (N, 1, 28, 28)) and leaves no hook behind.
+Every function takes a trained model (a ``models.Classifier`` as ``models.build_model`` makes:
+images in [0, 1], shape (N, 1, 28, 28)) and leaves no hook behind.
 """
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import Split, to_float
+from .data import Split
 from .errors import UserError
+from .metrics import predict
+from .models import Classifier
 
 
 @contextmanager
@@ -50,15 +52,12 @@ def feature_maps(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     return {name: outs[0] for name, outs in captured.items()}
 
 
-@torch.no_grad()
-def penultimate_features(model: nn.Module, split: Split, batch_size: int = 1000) -> torch.Tensor:
-    """The input of the model's last Linear layer for every image of ``split``: (N, features)."""
-    model.eval()
-    last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
-    with _capture({"last": last}, what="input") as captured:
-        for start in range(0, len(split), batch_size):
-            model(to_float(split.X[start:start + batch_size]))
-    return torch.cat(captured["last"]).flatten(1).float()
+def penultimate_features(model: Classifier, split: Split | torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """What the model's ``features`` compute (the input of its ``head``) for every image: (N, features).
+
+    ``split``: a Split or uint8 images (N, 28, 28). Returned on the model's device.
+    """
+    return predict(model.feature_extractor(), split, batch_size).flatten(1).float()
 
 
 def first_of_each_class(y: torch.Tensor, num_classes: int = 10) -> torch.Tensor:

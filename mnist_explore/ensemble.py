@@ -24,10 +24,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import Split, to_float
+from .data import Split
 from .ema import EMA
 from .errors import UserError
 from .history import History
+from .metrics import accuracy, misclassified, predict
 from .models import init_model
 from .train import Callback, TrainConfig, fit
 
@@ -111,21 +112,28 @@ def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     return padded[..., 1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
 
 
+class Shift(nn.Module):
+    """:func:`_shift` as a module, to put in front of a model."""
+
+    def __init__(self, dy: int, dx: int):
+        super().__init__()
+        self.dy, self.dx = dy, dx
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _shift(x, self.dy, self.dx)
+
+
 TTA_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # the image and its four one-pixel shifts
 
 
-@torch.no_grad()
 def predict_views(model: nn.Module, split: Split, tta: bool = True, batch_size: int = 1000) -> torch.Tensor:
-    """Softmax probabilities (V, N, 10) on the CPU of the image (view 0) and, with ``tta``, its four 1-pixel shifts."""
-    model.eval()
-    device = split.X.device
+    """Softmax probabilities (V, N, 10) on the CPU of the image (view 0) and, with ``tta``, its four 1-pixel shifts.
+
+    The forward passes run in bf16 on CUDA, as in training.
+    """
     shifts = TTA_SHIFTS if tta else TTA_SHIFTS[:1]
-    out = []
-    for start in range(0, len(split), batch_size):
-        x = to_float(split.X[start:start + batch_size])
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            out.append(torch.stack([model(_shift(x, dy, dx)).float().softmax(dim=1) for dy, dx in shifts]).cpu())
-    return torch.cat(out, dim=1)
+    return torch.stack([predict(nn.Sequential(Shift(dy, dx), model), split, batch_size, amp=None, probs=True).cpu()
+                        for dy, dx in shifts])
 
 
 def predict_probs(model: nn.Module, split: Split, tta: bool = False) -> torch.Tensor:
@@ -136,12 +144,14 @@ def predict_probs(model: nn.Module, split: Split, tta: bool = False) -> torch.Te
 def average(member_probs: torch.Tensor) -> torch.Tensor:
     """The ensemble's prediction: the mean of its members' softmax probabilities, (M, N, C) -> (N, C)."""
     if member_probs.ndim != 3:
-        raise ValueError(f"expected member probabilities (M, N, C), got shape {tuple(member_probs.shape)}")
+        raise UserError(f"average needs the members' probabilities stacked as (M, N, C), got shape "
+                        f"{tuple(member_probs.shape)}; stack one (N, C) tensor per member with torch.stack.")
     return member_probs.mean(dim=0)
 
 
-def _accuracy(probs: torch.Tensor, y: torch.Tensor) -> float:
-    return (probs.argmax(dim=-1) == y).double().mean().item()
+def _accuracy(y_true: torch.Tensor, probs: torch.Tensor) -> float:
+    """Accuracy of the most probable class."""
+    return accuracy(y_true, probs.argmax(dim=-1))
 
 
 @dataclass
@@ -164,9 +174,9 @@ def select(members: list[Member], val: Split) -> Selection:
         for tta in (False, True):
             p = views.mean(dim=1) if tta else views[:, 0]
             probs[weights, tta] = p
-            accs = [_accuracy(q, y) for q in p]
+            accs = [_accuracy(y, q) for q in p]
             table.append({"weights": weights, "tta": tta, "member_accs": accs,
-                          "member_mean": statistics.fmean(accs), "ensemble": _accuracy(average(p), y)})
+                          "member_mean": statistics.fmean(accs), "ensemble": _accuracy(y, average(p))})
     row = {(r["weights"], r["tta"]): r for r in table}
     weights = "ema" if row["ema", False]["member_mean"] > row["raw", False]["member_mean"] else "raw"
     tta = row[weights, True]["ensemble"] > row[weights, False]["ensemble"]
@@ -207,16 +217,14 @@ class EnsembleReport:
         return self.member_probs.argmax(dim=-1)
 
     def member_accuracies(self) -> list[float]:
-        return [_accuracy(p, self.y) for p in self.member_probs]
+        return [_accuracy(self.y, p) for p in self.member_probs]
 
     def accuracy(self) -> float:
-        return _accuracy(self.probs, self.y)
+        return _accuracy(self.y, self.probs)
 
     def errors(self) -> torch.Tensor:
         """Indices of the test digits the ensemble gets wrong, most confident mistake first."""
-        confidence, y_pred = self.probs.max(dim=1)
-        wrong = (y_pred != self.y).nonzero().flatten()
-        return wrong[confidence[wrong].argsort(descending=True)]
+        return misclassified(self.y, self.probs)
 
     def wrong_counts(self) -> torch.Tensor:
         """How many members misclassify each test digit, (N,)."""
@@ -233,7 +241,7 @@ class EnsembleReport:
         M = len(self.member_probs)
         generator = torch.Generator().manual_seed(seed)
         perms = [torch.arange(M)] + [torch.randperm(M, generator=generator) for _ in range(orders - 1)]
-        accs = torch.tensor([[_accuracy(self.member_probs[p[:k]].mean(0), self.y) for k in range(1, M + 1)]
+        accs = torch.tensor([[_accuracy(self.y, self.member_probs[p[:k]].mean(0)) for k in range(1, M + 1)]
                              for p in perms])
         return {"size": list(range(1, M + 1)), "mean": accs.mean(0).tolist(), "min": accs.min(0).values.tolist(),
                 "max": accs.max(0).values.tolist(), "in_seed_order": accs[0].tolist()}

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from .data import Split
 from .activations import penultimate_features
+from .metrics import predict
+from .models import Classifier
 from .train import TrainConfig, fit
 
 
-def feature_classifier(train: Split, val: Split, seed: int = 0, epochs: int = 2) -> nn.Module:
+def feature_classifier(train: Split, val: Split, seed: int = 0, epochs: int = 2) -> Classifier:
     """fast_cnn trained with the race recipe (Adam, OneCycle to 3e-3), in eval mode.
 
     The feature extractor of every measure here, and the source model of transfer learning (notebook 09).
@@ -32,13 +33,14 @@ def feature_classifier(train: Split, val: Split, seed: int = 0, epochs: int = 2)
 
 
 @torch.no_grad()
-def features_and_probs(model: nn.Module, images: torch.Tensor, batch_size: int = 1000):
-    """Penultimate features (N, F) and softmax probabilities (N, 10) of uint8 images (N, 28, 28)."""
-    device = next(model.parameters()).device
-    features = penultimate_features(model, Split(images.to(device), torch.zeros(len(images), dtype=torch.long)),
-                                    batch_size)
-    last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
-    return features.double().cpu(), torch.softmax(last(features).double(), dim=1).cpu()
+def features_and_probs(model: Classifier, images: torch.Tensor, batch_size: int = 1000):
+    """Penultimate features (N, F) and softmax probabilities (N, 10) of uint8 images (N, 28, 28), in float64 on the CPU.
+
+    The probabilities come from the model's ``head`` applied to those features, in one pass.
+    """
+    features = penultimate_features(model, images, batch_size)
+    logits = predict(model.head, features, batch_size=None)
+    return features.double().cpu(), torch.softmax(logits.double(), dim=1).cpu()
 
 
 def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -87,7 +89,7 @@ class Fidelity:
                 "kl_from_uniform": round(self.kl_uniform, 4)}
 
 
-def measure(model: nn.Module, images: torch.Tensor, reference_features: torch.Tensor) -> Fidelity:
+def measure(model: Classifier, images: torch.Tensor, reference_features: torch.Tensor) -> Fidelity:
     """Fréchet distance of ``images`` to the reference features, Inception-score analogue, class coverage."""
     features, probs = features_and_probs(model, images)
     fractions = class_fractions(probs)

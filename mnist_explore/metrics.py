@@ -22,7 +22,7 @@ def _device(model: nn.Module, default: torch.device) -> torch.device:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, X: Split | torch.Tensor, batch_size: int | None = 1000, *, amp: bool = False,
+def predict(model: nn.Module, X: Split | torch.Tensor, batch_size: int | None = 1000, *, amp: bool | None = False,
             probs: bool = False) -> torch.Tensor:
     """The outputs of ``model`` for every row of ``X``, batch by batch in eval mode: the one prediction loop.
 
@@ -37,28 +37,29 @@ def predict(model: nn.Module, X: Split | torch.Tensor, batch_size: int | None = 
     batch_size
         Rows per forward pass; None: all rows in one pass.
     amp
-        On CUDA, run the forward passes in bf16, as training does; ignored elsewhere.
+        bf16 autocast (:func:`~mnist_explore.runtime.autocast`): None on CUDA only, as training does
+        by default; True on any device; False (the default) never.
     probs
         Return softmax probabilities instead of logits.
 
     Returns
     -------
     torch.Tensor
-        (N, ...) on the model's device; float32 under ``amp``.
+        (N, ...) on the model's device; float32 unless ``amp`` is False (then the model's own dtype).
     """
     X = X.X if isinstance(X, Split) else X
     device = _device(model, X.device)
-    use_amp = amp and device.type == "cuda"
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
+    step = batch_size or max(len(X), 1)
     out = []
     try:
-        for start in range(0, len(X), batch_size or max(len(X), 1)):
-            x = X[start:start + batch_size if batch_size else len(X)].to(device)
+        for start in range(0, len(X), step):
+            x = X[start:start + step].to(device)
             x = to_float(x) if x.dtype == torch.uint8 else x
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            with autocast(device, amp):
                 y_hat = model(x)
-            y_hat = y_hat.float() if use_amp else y_hat
+            y_hat = y_hat if amp is False else y_hat.float()
             out.append(y_hat.softmax(dim=1) if probs else y_hat)
     finally:
         for m, mode in modes:
@@ -66,11 +67,16 @@ def predict(model: nn.Module, X: Split | torch.Tensor, batch_size: int | None = 
     return torch.cat(out)
 
 
-def evaluate(model: nn.Module, split: Split, batch_size: int = 256, amp: bool = True) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of ``model`` on ``split`` (bf16 forward passes on CUDA with ``amp``)."""
+def evaluate(model: nn.Module, split: Split, batch_size: int = 256, amp: bool | None = None) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of ``model`` on ``split``; ``amp`` as in :func:`predict` (None: bf16 on CUDA)."""
     logits = predict(model, split, batch_size, amp=amp).float()
     loss = F.cross_entropy(logits, split.y.to(logits.device)).item()
     return loss, accuracy(split.y.to(logits.device), logits.argmax(dim=1))
+
+
+def predict_logits(model: nn.Module, split: Split, batch_size: int = 256, amp: bool | None = None) -> torch.Tensor:
+    """Float32 logits with :func:`evaluate`'s batch size and autocast rule: :func:`predict`, for older callers."""
+    return predict(model, split, batch_size, amp=amp).float()
 
 
 def accuracy(y_true: torch.Tensor, y_pred: torch.Tensor) -> float:

@@ -136,18 +136,19 @@ def train(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, *,
             raise UserError(f"The loss became {losses[-1]} in epoch {epoch}; lower the learning rate (now {lr}).")
         history.step_loss.extend(losses)
         history.epochs.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
-                               "val_acc": accuracy(predict(params, X_val).argmax(axis=1), y_val), "seconds": seconds})
+                               "val_acc": accuracy(y_val, predict(params, X_val).argmax(axis=1)), "seconds": seconds})
     return params, history
 
 
-def accuracy(y_pred: np.ndarray, y: np.ndarray) -> float:
-    return float((y_pred == y).mean())
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Fraction of predictions equal to the labels (``(y_true, y_pred)``, as scikit-learn's metrics)."""
+    return float((y_pred == y_true).mean())
 
 
-def confusion_matrix(y: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> np.ndarray:
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> np.ndarray:
     """Counts (num_classes, num_classes): row = true class, column = predicted class."""
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(cm, (y, y_pred), 1)
+    np.add.at(cm, (y_true, y_pred), 1)
     return cm
 
 
@@ -207,7 +208,7 @@ def torch_twin(params: Params, train, val, *, epochs: int, batch_size: int, lr: 
 
     model = init_model("mlp", seed, train.X.device)  # its weights are then set to params
     with torch.no_grad():
-        for layer, w, b in ((model[2], "W1", "b1"), (model[4], "W2", "b2")):
+        for layer, w, b in ((model.features.fc[0], "W1", "b1"), (model.head, "W2", "b2")):
             layer.weight.copy_(torch.from_numpy(params[w].T.copy()))
             layer.bias.copy_(torch.from_numpy(params[b]))
     config = TrainConfig(model="mlp", optimizer="sgd_momentum", lr=lr, schedule=schedule, epochs=epochs,

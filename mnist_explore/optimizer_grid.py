@@ -26,8 +26,9 @@ from tqdm.auto import tqdm
 
 from .data import Split, to_float
 from .errors import UserError
+from .metrics import accuracy, predict
 from .models import init_model
-from .runtime import seeded_global_rng
+from .runtime import get_device, seeded_global_rng
 from .optimizers import OPTIMIZERS, build_optimizer
 
 
@@ -144,7 +145,7 @@ def train_group(specs: Sequence[Spec], train: Split, val: Split, epochs: int, ba
         return [run for s in specs for run in train_group([s], train, val, epochs, batch_size, evals_per_epoch,
                                                            model, device, False, progress)]
     seeds = {s.seed for s in specs}
-    if len(seeds) != 1:
+    if len(seeds) != 1:  # a caller's mistake, not a setting: run_grid always groups runs by seed
         raise ValueError(f"train_group needs runs that share a seed, got seeds {sorted(seeds)}.")
     seed = seeds.pop()
     device = device or train.X.device
@@ -212,16 +213,15 @@ def select_lrs(runs: Sequence[GridRun]) -> dict[str, float]:
     return {opt: lr for opt, (lr, _) in best.items()}
 
 
-@torch.no_grad()
-def test_accuracy(runs: Sequence[GridRun], test: Split, model: str = "second_cnn", device: torch.device | None = None,
-                  batch_size: int = 1000) -> list[float]:
-    """Each run's final weights scored on ``test``: call it once, at the end, on the chosen runs only."""
-    device = device or test.X.device
-    net = init_model(model, device=device).eval()  # its weights are replaced by each run's
+def test_accuracy(runs: Sequence[GridRun], test: Split, model: str = "second_cnn",
+                  device: torch.device | str | None = None, batch_size: int = 1000) -> list[float]:
+    """Each run's final weights scored on ``test`` on ``device`` (None: ``get_device()``).
+
+    Call it once, at the end, on the chosen runs only.
+    """
+    net = init_model(model, device=get_device(device))  # its weights are replaced by each run's
     accs = []
     for run in runs:
         net.load_state_dict(run.state)
-        correct = sum(int((net(to_float(test.X[i:i + batch_size]).to(device)).argmax(1) ==
-                           test.y[i:i + batch_size].to(device)).sum()) for i in range(0, len(test), batch_size))
-        accs.append(correct / len(test))
+        accs.append(accuracy(test.y.cpu(), predict(net, test, batch_size).argmax(dim=1).cpu()))
     return accs

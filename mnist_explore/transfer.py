@@ -10,7 +10,9 @@ use a source model, compared at a few labels per class:
 - ``last_block``: the convolutions frozen, the fully connected block retrained with a new head;
 - ``all``: every layer fine-tuned from the source's weights, with a new head.
 
-A frozen prefix runs once over each data set, in eval mode (its batch-norm
+A model is a chain of named blocks (:func:`blocks`: ``standardize``, the stages of
+``features``, ``head``); a mode freezes the blocks before the first one it trains.
+The frozen prefix runs once over each data set, in eval mode (its batch-norm
 statistics stay as they were), and only the trainable suffix is trained on the
 cached features: the same result as a full forward pass, a fraction of the time.
 """
@@ -26,14 +28,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import Split, to_float
+from .data import Split
 from .errors import UserError
-from .models import build_model
+from .metrics import accuracy, predict
+from .models import Classifier, build_model
 from .runtime import seeded_global_rng
 
 MODES = ("scratch", "probe", "last_block", "all")
-# fast_cnn inside build_model's Sequential: 0 Standardize, 1-8 two conv blocks, 9 Flatten, 10-12 FC block, 13 head.
-FROZEN_PREFIX = {"scratch": 0, "probe": 13, "last_block": 10, "all": 0}
+# The first block each mode trains; the blocks before it stay frozen. fast_cnn's blocks are standardize,
+# features.conv, features.flatten, features.fc and head; standardize has no weights and is never trained.
+TRAINED_FROM = {"scratch": "features", "probe": "head", "last_block": "features.fc", "all": "features"}
 
 
 def sklearn_digits(seed: int = 0, test_fraction: float = 0.3) -> tuple[Split, Split]:
@@ -89,12 +93,26 @@ def check_mode(mode: str) -> None:
         raise UserError(f"Unknown transfer mode {mode!r}: choose one of {', '.join(MODES)}.")
 
 
-def prepare(source: nn.Module | None, mode: str, seed: int = 0) -> nn.Sequential:
+def blocks(model: Classifier) -> dict[str, nn.Module]:
+    """The model as a chain of named blocks, in forward order: standardize, each stage of features, head."""
+    return {"standardize": model.standardize,
+            **{f"features.{name}": stage for name, stage in model.features.named_children()}, "head": model.head}
+
+
+def frozen_blocks(model: Classifier, mode: str) -> tuple[str, ...]:
+    """The names of the blocks that ``mode`` freezes: every block before the first one it trains."""
+    check_mode(mode)
+    names = list(blocks(model))
+    start = TRAINED_FROM[mode]
+    return tuple(names[:next(i for i, n in enumerate(names) if n == start or n.startswith(f"{start}."))])
+
+
+def prepare(source: Classifier | None, mode: str, seed: int = 0) -> Classifier:
     """A copy of ``source`` (a fresh fast_cnn for ``scratch``) with a new head and its prefix frozen.
 
     Frozen parameters get ``requires_grad=False`` and frozen modules stay in eval
     mode under :func:`train_mode`, so neither their weights nor their batch-norm
-    statistics change.
+    statistics change. The names of the frozen blocks are kept in ``model.frozen``.
     """
     check_mode(mode)
     with seeded_global_rng(seed):  # a new model's or head's initial weights
@@ -102,42 +120,48 @@ def prepare(source: nn.Module | None, mode: str, seed: int = 0) -> nn.Sequential
             model = build_model("fast_cnn")
         else:
             model = copy.deepcopy(source)
-            head = model[-1]
-            model[-1] = nn.Linear(head.in_features, head.out_features)
+            model.head = nn.Linear(model.head.in_features, model.head.out_features)
     model = model.to(next(source.parameters()).device if source is not None else "cpu")
-    for i, module in enumerate(model):
-        for p in module.parameters():
-            p.requires_grad_(i >= FROZEN_PREFIX[mode])
-    model.frozen = FROZEN_PREFIX[mode]
+    model.frozen = frozen_blocks(model, mode)
+    for name, block in blocks(model).items():
+        for p in block.parameters():
+            p.requires_grad_(name not in model.frozen)
     return model
 
 
-def train_mode(model: nn.Sequential) -> None:
+def prefix(model: Classifier) -> nn.Sequential:
+    """The frozen blocks of a prepared model, as one module."""
+    return nn.Sequential(*(block for name, block in blocks(model).items() if name in model.frozen))
+
+
+def suffix(model: Classifier) -> nn.Sequential:
+    """The trainable blocks of a prepared model, as one module: what runs on the cached prefix features."""
+    return nn.Sequential(*(block for name, block in blocks(model).items() if name not in model.frozen))
+
+
+def train_mode(model: Classifier) -> None:
     """Training mode for the trainable suffix only."""
-    for i, module in enumerate(model):
-        module.train(i >= model.frozen)
+    for name, block in blocks(model).items():
+        block.train(name not in model.frozen)
 
 
-@torch.no_grad()
-def prefix_features(model: nn.Sequential, X: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """The frozen prefix's output for uint8 images X, computed once in eval mode."""
-    prefix = model[:model.frozen].eval()
-    device = next(model.parameters()).device
-    return torch.cat([prefix(to_float(X[i:i + batch_size]).to(device)) for i in range(0, len(X), batch_size)])
+def prefix_features(model: Classifier, X: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """The frozen prefix's output for uint8 images X, computed once in eval mode on the model's device."""
+    return predict(prefix(model), X, batch_size)
 
 
-def fit_suffix(model: nn.Sequential, features: torch.Tensor, y: torch.Tensor, steps: int = 100, lr: float = 1e-3,
-               batch_size: int = 64, seed: int = 0) -> nn.Sequential:
-    """Train the suffix ``model[model.frozen:]`` on cached prefix features with Adam, ``steps`` mini-batches."""
-    suffix = model[model.frozen:]
-    opt = torch.optim.Adam([p for p in suffix.parameters() if p.requires_grad], lr=lr)
+def fit_suffix(model: Classifier, features: torch.Tensor, y: torch.Tensor, steps: int = 100, lr: float = 1e-3,
+               batch_size: int = 64, seed: int = 0) -> Classifier:
+    """Train the trainable blocks (:func:`suffix`) on cached prefix features with Adam, ``steps`` mini-batches."""
+    trainable = suffix(model)
+    opt = torch.optim.Adam([p for p in trainable.parameters() if p.requires_grad], lr=lr)
     g = torch.Generator().manual_seed(seed)
     y = y.to(features.device)
     batch = min(batch_size, len(y))
     for _ in range(steps):
         index = torch.randperm(len(y), generator=g)[:batch].to(features.device)
         train_mode(model)
-        loss = F.cross_entropy(suffix(features[index]), y[index])
+        loss = F.cross_entropy(trainable(features[index]), y[index])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -145,14 +169,14 @@ def fit_suffix(model: nn.Sequential, features: torch.Tensor, y: torch.Tensor, st
     return model
 
 
-@torch.no_grad()
-def accuracy_on(model: nn.Sequential, features: torch.Tensor, y: torch.Tensor) -> float:
+def accuracy_on(model: Classifier, features: torch.Tensor, y: torch.Tensor) -> float:
+    """Accuracy of a prepared model on cached prefix features and their labels ``y``."""
     model.eval()
-    return float((model[model.frozen:](features).argmax(1).cpu() == y.cpu()).float().mean())
+    return accuracy(y.cpu(), predict(suffix(model), features, batch_size=None).argmax(1).cpu())
 
 
-def run(source: nn.Module | None, mode: str, train: Split, test: Split, steps: int = 100,
-        seed: int = 0) -> tuple[float, nn.Sequential]:
+def run(source: Classifier | None, mode: str, train: Split, test: Split, steps: int = 100,
+        seed: int = 0) -> tuple[float, Classifier]:
     """Test accuracy of ``mode`` trained on ``train``, and the trained model."""
     model = prepare(source, mode, seed)
     fit_suffix(model, prefix_features(model, train.X), train.y, steps=steps, seed=seed)
@@ -176,7 +200,7 @@ class Curve:
     accuracies: np.ndarray  # (seeds, budgets)
 
 
-def learning_curves(source: nn.Module | None, task: str, pool: Split, test: Split, budgets, seeds,
+def learning_curves(source: Classifier | None, task: str, pool: Split, test: Split, budgets, seeds,
                     steps: int = 100) -> list[Curve]:
     """Every mode at every budget and seed: the numbers behind the accuracy-vs-labels figure.
 
@@ -254,5 +278,4 @@ def linear_probe_accuracy(train_features: torch.Tensor, train_y: torch.Tensor, t
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    with torch.no_grad():
-        return float((probe(test_features).argmax(1).cpu() == test_y.cpu()).float().mean())
+    return accuracy(test_y.cpu(), predict(probe, test_features, batch_size=None).argmax(1).cpu())

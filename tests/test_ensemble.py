@@ -30,7 +30,7 @@ def test_average_is_the_mean_of_member_probabilities_not_a_vote():
     # Two members lean weakly to 0, one is sure of 1: a vote says 0, the average says 1.
     split = torch.tensor([[[0.55, 0.45] + [0.0] * 8]] * 2 + [[[0.02, 0.98] + [0.0] * 8]])
     assert ensemble.average(split).argmax(dim=-1).item() == 1
-    with pytest.raises(ValueError, match="expected member probabilities"):
+    with pytest.raises(UserError, match=r"stacked as \(M, N, C\)"):
         ensemble.average(probs[0])
 
 

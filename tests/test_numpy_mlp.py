@@ -79,6 +79,7 @@ def test_evaluation_from_scratch_matches_sklearn():
     y = rng.integers(0, 10, 2000)
     y_pred = np.where(rng.random(2000) < 0.8, y, rng.integers(0, 10, 2000))
     y_pred[y_pred == 4] = 5  # class 4 never predicted: precision undefined, 0 as in sklearn
+    assert scratch.accuracy(y, y_pred) == pytest.approx(skm.accuracy_score(y, y_pred))
     cm = scratch.confusion_matrix(y, y_pred)
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y, y_pred, labels=range(10)))
     report = scratch.precision_recall_f1(cm)

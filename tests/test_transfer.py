@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from mnist_explore import transfer
-from mnist_explore.data import DataError, Split, load_dataset
+from mnist_explore.data import DataError, Split, load_dataset, to_float
 from mnist_explore.errors import UserError
 from mnist_explore.models import build_model
-from mnist_explore.recipes import transfer as recipes
+from mnist_explore.studies import transfer as recipes
 
 
 def test_sklearn_digits_look_like_mnist_and_keep_their_labels():
@@ -49,12 +49,31 @@ def source():
 def test_freezing_really_freezes(source, mode):
     pool = Split(torch.randint(0, 256, (40, 28, 28), dtype=torch.uint8), torch.arange(40) % 10)
     model = transfer.prepare(source, mode)
-    frozen = {k: v.clone() for k, v in model.state_dict().items() if int(k.split(".")[0]) < model.frozen}
-    assert all(not p.requires_grad for i, m in enumerate(model) if i < model.frozen for p in m.parameters())
+    in_prefix = tuple(f"{name}." for name in model.frozen)
+    frozen = {k: v.clone() for k, v in model.state_dict().items() if k.startswith(in_prefix)}
+    assert any(k.startswith("features.conv.") for k in frozen)
+    assert all(p.requires_grad == (not n.startswith(in_prefix)) for n, p in model.named_parameters())
     transfer.fit_suffix(model, transfer.prefix_features(model, pool.X), pool.y, steps=5)
     after = model.state_dict()
     assert all(torch.equal(v, after[k]) for k, v in frozen.items())  # weights and BN statistics alike
-    assert not torch.equal(model[13].weight, source[13].weight)
+    assert not torch.equal(model.head.weight, source.head.weight)
+
+
+def test_each_mode_freezes_the_named_blocks_before_the_first_it_trains(source):
+    assert list(transfer.blocks(source)) == ["standardize", "features.conv", "features.flatten", "features.fc", "head"]
+    assert {mode: transfer.frozen_blocks(source, mode) for mode in transfer.MODES} == {
+        "scratch": ("standardize",), "all": ("standardize",),
+        "probe": ("standardize", "features.conv", "features.flatten", "features.fc"),
+        "last_block": ("standardize", "features.conv", "features.flatten")}
+
+
+@pytest.mark.parametrize("mode", transfer.MODES)
+def test_prefix_then_suffix_is_the_whole_model(source, mode):
+    model = transfer.prepare(source, mode)
+    X = torch.randint(0, 256, (7, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        whole = model.eval()(to_float(X))
+        torch.testing.assert_close(transfer.suffix(model)(transfer.prefix_features(model, X)), whole, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("mode", transfer.MODES)
@@ -62,7 +81,7 @@ def test_each_mode_runs_and_learns_something(source, mode):
     pool, test = transfer.sklearn_digits()
     accuracy, model = transfer.run(source, mode, transfer.labels_per_class(pool, 10), test, steps=40)
     assert 0.2 < accuracy <= 1.0  # chance is 0.1
-    assert model.frozen == transfer.FROZEN_PREFIX[mode]
+    assert model.frozen == transfer.frozen_blocks(model, mode)
 
 
 def test_source_weights_are_not_touched(source):
@@ -77,7 +96,14 @@ def test_relative_change_is_zero_for_a_copy_and_positive_after_training(source):
     pool, test = transfer.sklearn_digits()
     _, tuned = transfer.run(source, "all", transfer.labels_per_class(pool, 5), test, steps=5)
     change = transfer.relative_change(source, tuned)
-    assert change["1.weight"] > 0 and "13.weight" in change
+    assert change["features.conv.0.weight"] > 0 and "head.weight" in change
+
+
+def test_layer_changes_are_labelled_by_readable_layer_names(source):
+    from mnist_explore.studies.transfer import layer_labels
+
+    assert layer_labels(source) == {"features.conv.0.weight": "conv1 (5×5, 24)",
+                                    "features.conv.4.weight": "conv2 (3×3, 48)", "features.fc.0.weight": "fc (1200 → 256)"}
 
 
 def test_unknown_mode_is_refused(source):

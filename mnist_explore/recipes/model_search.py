@@ -51,7 +51,7 @@ def search_confusion(ctx: Context):
 @recipe("search_misclassified", "the best model's most confident test errors", NOTEBOOK)
 def search_misclassified(ctx: Context):
     label, probs, y = _best_predictions(ctx)
-    wrong = misclassified(probs, y)[:32]
+    wrong = misclassified(y, probs)[:32]
     X = ctx.dataset("mnist").test.X[:len(probs)].cpu()
     fig = plots.plot_misclassified(X[wrong], y[wrong], probs[wrong].argmax(dim=1), probs[wrong].max(dim=1).values)
     fig.axes[0].set_title(f"{label}: {fig.axes[0].get_title()}")

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from ..data import Dataset, train_val_split
 from ..errors import UserError
 from ..history import History
-from ..metrics import accuracy, error_count, predict_logits
+from ..metrics import accuracy, error_count, predict
 from ..models import count_parameters
 from ..runtime import get_device
 from ..train import TrainConfig, fit
@@ -103,10 +103,10 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
         config = TrainConfig(model=model_name, epochs=settings.epochs, batch_size=settings.batch_size,
                              lr=settings.lr, schedule="onecycle", augment=augment, seed=seed, progress=False)
         trained = fit(config, train, val)
-        probs = predict_logits(trained.model, test).softmax(dim=1)
+        probs = predict(trained.model, test, batch_size=256, amp=None, probs=True)  # bf16 on CUDA, as in training
         y_pred = probs.argmax(dim=1)
         run = SearchRun(model_name, augment, seed, trained.history, count_parameters(trained.model),
-                  accuracy(y_pred, test.y), error_count(y_pred, test.y))
+                        accuracy(test.y, y_pred), error_count(test.y, y_pred))
         result.runs.append(run)
         if trained.history.best_val_acc > best_val.get(run.label, -1.0):  # keep each config's best seed
             best_val[run.label] = trained.history.best_val_acc

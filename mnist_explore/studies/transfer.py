@@ -5,9 +5,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from .. import activations, embed, gan_quality, neighbors, transfer
 from ..data import DataError, Dataset, Split, load_dataset, train_val_split
+from ..models import Classifier
 from ..runtime import get_device
 from .profiles import StudySettings
 
@@ -82,17 +84,31 @@ def all_curves(task_table: dict[str, Task], settings: Settings) -> list[transfer
                                               settings.steps)]
 
 
-LAYER_NAMES = {"1.weight": "conv1 (5×5, 24)", "5.weight": "conv2 (3×3, 48)", "10.weight": "fc (1200 → 256)"}
+def layer_labels(model: Classifier) -> dict[str, str]:
+    """Readable names for the weights of the layers in ``model.features``, by parameter name.
+
+    fast_cnn's: ``features.conv.0.weight`` is "conv1 (5×5, 24)", ``features.conv.4.weight`` "conv2 (3×3, 48)"
+    and ``features.fc.0.weight`` "fc (1200 → 256)". The head, replaced by every transfer, has none.
+    """
+    convs = [(n, m) for n, m in model.features.named_modules() if isinstance(m, nn.Conv2d)]
+    fcs = [(n, m) for n, m in model.features.named_modules() if isinstance(m, nn.Linear)]
+    labels = {f"features.{n}.weight": f"conv{i} ({m.kernel_size[0]}×{m.kernel_size[1]}, {m.out_channels})"
+              for i, (n, m) in enumerate(convs, 1)}
+    labels |= {f"features.{n}.weight": f"fc{'' if len(fcs) == 1 else i} ({m.in_features} → {m.out_features})"
+               for i, (n, m) in enumerate(fcs, 1)}
+    return labels
 
 
-def layer_changes(source, pool: Split, test: Split, settings: Settings, budgets=(10, None)) -> dict:
-    """Relative change per layer after fine-tuning everything, at a few labels per class and at all of them."""
+def layer_changes(source: Classifier, pool: Split, test: Split, settings: Settings, budgets=(10, None)) -> dict:
+    """Relative change of each layer of ``features`` after fine-tuning everything, at a few labels per class and at
+    all of them."""
+    labels = layer_labels(source)
     changes = {}
     for b in budgets:
         _, tuned = transfer.run(source, "all", transfer.labels_per_class(pool, b, 0), test, settings.steps, seed=0)
         label = f"{'all' if b is None else b} labels per class"
-        changes[label] = {LAYER_NAMES.get(name, name): v for name, v in transfer.relative_change(source, tuned).items()
-                          if not name.startswith("13.")}
+        changes[label] = {labels[name]: v for name, v in transfer.relative_change(source, tuned).items()
+                          if name in labels}
     return changes
 
 
