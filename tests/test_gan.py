@@ -1,24 +1,46 @@
 """The DCGAN, its conditional variant, checkpoints, and the quality measures."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from scipy import linalg
 
-from mnist_explore import fidelity, gan
+from mnist_explore import gan
+from mnist_explore import gan_quality as fidelity
 from mnist_explore.data import train_val_split
 from mnist_explore.errors import UserError
 
 
 @pytest.mark.parametrize("conditional", [False, True])
-def test_shapes_and_ranges(conditional):
-    G, D = gan.Generator(16, 8, conditional), gan.Discriminator(8, conditional)
-    y = torch.arange(5) if conditional else None
-    images = G(torch.randn(5, 16), y)
-    assert images.shape == (5, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
-    assert D(images, y).shape == (5,)
-    assert gan.to_uint8(images).dtype == torch.uint8 and gan.to_uint8(images).shape == (5, 28, 28)
+def test_generator_and_critic_use_their_inputs_and_the_generator_stays_in_range(conditional):
+    torch.manual_seed(0)
+    G, D = gan.Generator(16, 8, conditional).eval(), gan.Discriminator(8, conditional).eval()
+    z = torch.randn(5, 16, generator=torch.Generator().manual_seed(1))
+    y = torch.tensor([0, 3, 3, 7, 9]) if conditional else None
+    with torch.no_grad():
+        images = G(z, y)
+        assert images.shape == (5, 1, 28, 28) and D(images, y).shape == (5,)
+        # Each image depends on its own latent (and label) only: drawn one at a time, the same images.
+        one_by_one = torch.cat([G(z[i:i + 1], None if y is None else y[i:i + 1]) for i in range(5)])
+        torch.testing.assert_close(one_by_one, images)
+        if conditional:  # the label steers both networks: same latent or image, another digit, another output
+            other = (y + 1) % 10
+            assert (G(z, other) - images).abs().amax(dim=(1, 2, 3)).min() > 1e-3
+            assert (D(images, other) - D(images, y)).abs().min() > 1e-4
+        # The last layer is a tanh: however large its input, the images stay in [-1, 1].
+        G.net[-2].bias.fill_(10.0)
+        saturated = G(z, y)
+        assert saturated.max() <= 1 and saturated.min() > 0.99
+
+
+def test_to_uint8_maps_the_generator_range_onto_0_255():
+    images = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, -2.0]).view(1, 1, 1, 7)
+    # (v + 1) * 127.5, rounded (127.5 to even: 128), out-of-range values clamped first
+    assert torch.equal(gan.to_uint8(images), torch.tensor([[[0, 64, 128, 191, 255, 255, 0]]], dtype=torch.uint8))
 
 
 def test_uint8_round_trip():
@@ -26,15 +48,35 @@ def test_uint8_round_trip():
     assert torch.equal(gan.to_uint8(gan.to_gan_range(X)), X)
 
 
-def test_one_step_changes_both_networks():
+def test_one_step_is_a_discriminator_then_a_non_saturating_generator_update():
+    """One _step with plain SGD equals a reference written from the losses: the critic first, then the generator."""
     torch.manual_seed(0)
     G, D = gan.Generator(16, 8, True), gan.Discriminator(8, True)
-    opt_g, opt_d = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
-    before = [p.detach().clone() for p in [*G.parameters(), *D.parameters()]]
-    gan._step(G, D, opt_g, opt_d, torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8), 16)
-    changed_g = [not torch.equal(b, p) for b, p in zip(before, G.parameters())]
-    changed_d = [not torch.equal(b, p) for b, p in zip(before[len(changed_g):], D.parameters())]
-    assert all(changed_g) and all(changed_d)
+    G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)
+    x = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    y, lr = torch.arange(8), 0.5
+    torch.manual_seed(2)  # _step draws its latents from torch's global generator
+    logged = gan._step(G, D, torch.optim.SGD(G.parameters(), lr), torch.optim.SGD(D.parameters(), lr), x, y, 16)
+
+    torch.manual_seed(2)
+    fake = G_ref(torch.randn(8, 16), y)
+    real_logit, fake_logit = D_ref(x, y), D_ref(fake.detach(), y)
+    # The critic minimises -log D(x) - log(1 - D(G(z))); -log sigmoid(l) = softplus(-l).
+    loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean()
+    grads_d = torch.autograd.grad(loss_d, list(D_ref.parameters()))
+    with torch.no_grad():
+        for p, g in zip(D_ref.parameters(), grads_d):
+            p -= lr * g
+    # Then the generator minimises -log D(G(z)) (non-saturating), against the critic just updated.
+    loss_g = F.softplus(-D_ref(fake, y)).mean()
+    grads_g = torch.autograd.grad(loss_g, list(G_ref.parameters()))
+    assert all(g.abs().max() > 0 for g in [*grads_d, *grads_g])  # every parameter has something to learn
+    for p, p_ref in zip(D.parameters(), D_ref.parameters()):
+        torch.testing.assert_close(p, p_ref, rtol=1e-4, atol=1e-6)
+    for p, p_ref, g in zip(G.parameters(), G_ref.parameters(), grads_g):
+        torch.testing.assert_close(p, p_ref - lr * g, rtol=1e-4, atol=1e-6)
+    expected = torch.stack([loss_d, loss_g, torch.sigmoid(real_logit).mean(), torch.sigmoid(fake_logit).mean()])
+    torch.testing.assert_close(logged, expected.detach())
 
 
 @pytest.mark.parametrize("label", [10, -1])

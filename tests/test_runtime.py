@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from mnist_explore import runtime
 from mnist_explore.errors import UserError
-from mnist_explore.runtime import get_device, quick_mode, seed_everything
+from mnist_explore.runtime import get_device, seed_everything
 
 
 def test_explicit_device_wins_over_the_environment(monkeypatch):
@@ -20,12 +21,15 @@ def test_environment_variable_overrides_the_automatic_choice(monkeypatch):
     assert get_device() == torch.device("cpu")
 
 
-def test_automatic_choice_prefers_cuda(monkeypatch):
+@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_automatic_choice_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    # Pretend each combination of accelerators is present, so every branch runs on any machine.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(runtime, "_mps_available", lambda: mps)
     monkeypatch.delenv("MNIST_EXPLORE_DEVICE", raising=False)
-    expected = "cuda" if torch.cuda.is_available() else None
-    assert get_device().type == (expected or get_device().type)
-    if not torch.cuda.is_available():
-        assert get_device().type in {"mps", "cpu"}
+    assert get_device() == torch.device(expected)
+    monkeypatch.setenv("MNIST_EXPLORE_DEVICE", "")  # an empty variable counts as unset
+    assert get_device() == torch.device(expected)
 
 
 def test_unknown_device_is_one_clear_sentence():
@@ -55,13 +59,6 @@ def test_seed_everything_makes_all_three_generators_repeat():
 def test_bad_seed_is_refused(bad):
     with pytest.raises(UserError, match="seed must be an integer"):
         seed_everything(bad)
-
-
-def test_quick_mode_reads_the_environment(monkeypatch):
-    monkeypatch.setenv("MNIST_EXPLORE_QUICK", "1")
-    assert quick_mode()
-    monkeypatch.setenv("MNIST_EXPLORE_QUICK", "0")
-    assert not quick_mode()
 
 
 def test_importing_the_package_has_no_side_effects():

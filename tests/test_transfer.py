@@ -39,7 +39,7 @@ def test_labels_per_class_picks_that_many_of_each():
 
 @pytest.fixture(scope="module")
 def source():
-    torch.manual_seed(0)
+    torch.manual_seed(1)  # not prepare's seed 0, so that a source's weights differ from a fresh model's
     model = build_model("fast_cnn")
     model(torch.rand(32, 1, 28, 28))  # give batch norm some running statistics
     return model.eval()
@@ -76,12 +76,39 @@ def test_prefix_then_suffix_is_the_whole_model(source, mode):
         torch.testing.assert_close(transfer.suffix(model)(transfer.prefix_features(model, X)), whole, rtol=0, atol=0)
 
 
+# What each mode trains, by layer type (fast_cnn: two Conv2d, then Linear 1200->256 and the Linear head).
+TRAINED = {"scratch": {"conv": True, "hidden": True, "head": True},
+           "probe": {"conv": False, "hidden": False, "head": True},
+           "last_block": {"conv": False, "hidden": True, "head": True},
+           "all": {"conv": True, "hidden": True, "head": True}}
+
+
+def weight_layers(model):
+    """The model's Conv2d and Linear layers, by role: conv1, conv2, hidden (the first Linear), head."""
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    return {"conv1": convs[0], "conv2": convs[1], "hidden": linears[0], "head": linears[1]}
+
+
 @pytest.mark.parametrize("mode", transfer.MODES)
-def test_each_mode_runs_and_learns_something(source, mode):
+def test_each_mode_trains_exactly_its_layers_from_the_right_start(source, mode):
     pool, test = transfer.sklearn_digits()
     accuracy, model = transfer.run(source, mode, transfer.labels_per_class(pool, 10), test, steps=40)
     assert 0.2 < accuracy <= 1.0  # chance is 0.1
-    assert model.frozen == transfer.frozen_blocks(model, mode)
+    # The accuracy from cached prefix features is the full model's accuracy on the test images.
+    with torch.no_grad():
+        full = (model(to_float(test.X)).argmax(1) == test.y).float().mean().item()
+    assert accuracy == pytest.approx(full, abs=1.5 / len(test))  # at most one near-tie may flip
+    start = weight_layers(transfer.prepare(source, mode))  # run() trains this very model (same seed)
+    src, trained = weight_layers(source), weight_layers(model)
+    for name, layer in trained.items():
+        role = "conv" if name.startswith("conv") else name
+        moved = not torch.equal(layer.weight, start[name].weight)
+        assert moved == TRAINED[mode][role], f"{mode}: {name} {'moved' if moved else 'did not move'}"
+        assert layer.weight.requires_grad == TRAINED[mode][role]
+        # Every mode but scratch starts from the source's weights, except for a fresh head.
+        copied = torch.equal(start[name].weight, src[name].weight)
+        assert copied == (mode != "scratch" and name != "head"), f"{mode}: {name} copied={copied}"
 
 
 def test_source_weights_are_not_touched(source):
@@ -133,14 +160,27 @@ def test_imagenet_weights_are_never_downloaded(tmp_path, monkeypatch):
 
 def test_imagenet_features_from_weights_in_the_cache(tmp_path, monkeypatch):
     from torchvision.models import resnet18
+    from torchvision.transforms.functional import normalize
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     path = tmp_path / "hub" / "checkpoints" / transfer.RESNET18_FILE
     path.parent.mkdir(parents=True)
-    torch.save(resnet18(weights=None).state_dict(), path)  # stand-in weights: the loading path, offline
-    model = transfer.imagenet_resnet18()
-    features = transfer.imagenet_features(model, torch.randint(0, 256, (3, 28, 28), dtype=torch.uint8), size=32)
+    torch.manual_seed(0)
+    reference = resnet18(weights=None)  # stand-in weights: the loading path, offline
+    torch.save(reference.state_dict(), path)
+    model = transfer.imagenet_resnet18("cpu")
+    assert not model.training and isinstance(model.fc, torch.nn.Identity)
+    torch.testing.assert_close(model.conv1.weight, reference.conv1.weight, rtol=0, atol=0)  # the cached weights
+    X = torch.randint(0, 256, (3, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    features = transfer.imagenet_features(model, X, size=32, batch_size=2)
+    # The reference: resize to 32 x 32, grey to RGB, ImageNet normalisation, then the network up to its pooling.
+    x = torch.nn.functional.interpolate(X[:, None].float() / 255, size=(32, 32), mode="bilinear", align_corners=False)
+    x = normalize(x.expand(-1, 3, -1, -1), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    reference.fc = torch.nn.Identity()
+    with torch.no_grad():
+        expected = reference.eval()(x)
     assert features.shape == (3, 512)
+    torch.testing.assert_close(features, expected, rtol=1e-4, atol=1e-5)
 
 
 def test_linear_probe_separates_separable_features():
