@@ -68,8 +68,9 @@ def plot_pixel_histograms(hist, classes: Sequence[str] | None = None, bin_width:
     """Per-class distributions of pixel intensity on a log y-axis.
 
     ``hist`` holds per-class counts of each uint8 level (num_classes, 256);
-    levels are pooled ``bin_width`` at a time, except 0 and 255, which keep bins
-    of their own so that their mass does not hide the rest.
+    levels are pooled ``bin_width`` at a time (a shorter last group is scaled up to
+    ``bin_width`` levels), except 0 and 255, which keep bins of their own so that
+    their mass does not hide the rest.
     """
     hist = _numpy(hist).astype(float)
     if 256 % bin_width or bin_width < 1:
@@ -78,6 +79,7 @@ def plot_pixel_histograms(hist, classes: Sequence[str] | None = None, bin_width:
     inner = hist[:, 1:255]
     edges = np.r_[1:255:bin_width, 255]
     pooled = np.add.reduceat(inner, edges[:-1] - 1, axis=1)
+    pooled *= bin_width / np.diff(edges)  # the last bin holds 254 % bin_width levels: scale it to bin_width
     fractions = np.concatenate([hist[:, :1], pooled, hist[:, 255:]], axis=1) / hist.sum(axis=1, keepdims=True)
     centers = np.r_[0, (edges[:-1] + edges[1:] - 1) / 2, 255] / 255
     fig, ax = _axes(ax, (8, 4.5))
