@@ -18,13 +18,13 @@ from .models import Classifier
 
 
 @contextmanager
-def _capture(modules: dict[str, nn.Module], what: str = "output"):
-    """Collect each module's output (or first input) during the forward passes inside the block."""
+def _capture(modules: dict[str, nn.Module]):
+    """Collect each module's output during the forward passes inside the block."""
     captured: dict[str, list[torch.Tensor]] = {name: [] for name in modules}
 
     def hook_for(name):
         def hook(module, inputs, output):
-            captured[name].append((output if what == "output" else inputs[0]).detach())
+            captured[name].append(output.detach())
         return hook
 
     handles = [m.register_forward_hook(hook_for(name)) for name, m in modules.items()]

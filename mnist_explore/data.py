@@ -248,12 +248,18 @@ def split_indices(n: int, val_size: int = 5000, seed: int = 0) -> tuple[torch.Te
     return order[val_size:], order[:val_size]
 
 
-def train_val_split(train: Split, val_size: int = 5000, seed: int = 0) -> tuple[Split, Split]:
-    """Carve a validation split out of the training split (default 55,000 / 5,000).
+def train_val_split(train: Split, val_size: int = 5000, seed: int = 0,
+                    train_size: int | None = None) -> tuple[Split, Split]:
+    """Carve a validation split out of the training split (default 55,000 / 5,000): the one way to split.
 
-    The split depends on ``seed`` only, never on the device.
+    The split depends on ``seed`` only, never on the device. ``train_size`` keeps only that
+    many training images, a random subset (the first of the shuffled order); None keeps all.
     """
     train_index, val_index = split_indices(len(train), val_size, seed)
+    if train_size is not None:
+        if not 0 < train_size <= len(train_index):
+            raise UserError(f"train_size must be between 1 and {len(train_index)}, got {train_size}.")
+        train_index = train_index[:train_size]
     return train.subset(train_index), train.subset(val_index)
 
 

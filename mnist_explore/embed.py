@@ -35,7 +35,7 @@ import torch
 from .data import Dataset
 from .errors import UserError
 from .paths import cache_dir
-from .tsne import tsne as torch_tsne
+from .runtime import get_device
 
 
 def all_digits(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -82,7 +82,8 @@ def pca(X: torch.Tensor, n_components: int | None = None) -> PCA:
     entry is positive.
     """
     if X.ndim != 2 or len(X) < 2:
-        raise ValueError(f"PCA needs a 2-D array with at least 2 rows, got shape {tuple(X.shape)}.")
+        raise UserError(f"PCA needs a 2-D array with at least 2 rows (one per point), got shape {tuple(X.shape)}; "
+                        "flatten images to (N, pixels) first.")
     Xd = X.double()
     mean = Xd.mean(0)
     Xc = Xd - mean
@@ -176,6 +177,8 @@ def _cuml(X: np.ndarray, s: TSNESettings, seed: int, device: torch.device) -> np
 
 
 def _torch(X: np.ndarray, s: TSNESettings, seed: int, device: torch.device) -> np.ndarray:
+    from .tsne import tsne as torch_tsne  # imported here, as every backend is: it imports this module's PCA
+
     Y = torch_tsne(torch.from_numpy(X).to(device), s.perplexity, s.early_exaggeration_iter, s.n_iter, s.exaggeration)
     return Y.cpu().numpy()
 
@@ -204,17 +207,26 @@ def _importable(module: str) -> bool:
         return False
 
 
-def available_backends(device: torch.device | str = "cpu") -> list[str]:
-    """The t-SNE backends that can run here, in order of preference."""
-    device = torch.device(device)
+def _target(device: torch.device | str | None) -> torch.device:
+    """None: ``get_device()``; otherwise the named device, which need not be present (to ask what would run there)."""
+    return get_device() if device is None else torch.device(device)
+
+
+def available_backends(device: torch.device | str | None = None) -> list[str]:
+    """The t-SNE backends that can run on ``device`` (None: ``get_device()``), in order of preference."""
+    device = _target(device)
     return [name for name, b in BACKENDS.items()
             if _importable(b.module) and (device.type == "cuda" or not b.cuda_only)]
 
 
-def default_backend(device: torch.device | str = "cpu") -> str:
-    """cuML, else the suite's torch t-SNE, on CUDA; openTSNE elsewhere (scikit-learn if openTSNE is missing)."""
+def default_backend(device: torch.device | str | None = None) -> str:
+    """cuML, else the suite's torch t-SNE, on CUDA; openTSNE elsewhere (scikit-learn if openTSNE is missing).
+
+    ``device``: None means ``get_device()``.
+    """
+    device = _target(device)
     available = available_backends(device)
-    preference = ["cuml", "torch"] if torch.device(device).type == "cuda" else ["opentsne", "sklearn"]
+    preference = ["cuml", "torch"] if device.type == "cuda" else ["opentsne", "sklearn"]
     return next(name for name in preference if name in available)
 
 
@@ -225,9 +237,10 @@ def backend_version(name: str) -> str:
         return "unknown"
 
 
-def check_backend(name: str, device: torch.device | str = "cpu") -> Backend:
-    """The named backend, or a UserError saying why it cannot run and which ones can."""
-    device = torch.device(device)
+def check_backend(name: str, device: torch.device | str | None = None) -> Backend:
+    """The named backend, or a UserError saying why it cannot run on ``device`` (None: ``get_device()``) and which
+    ones can."""
+    device = _target(device)
     choices = ", ".join(available_backends(device))
     if name not in BACKENDS:
         raise UserError(f"Unknown t-SNE backend {name!r}: choose one of {', '.join(BACKENDS)} "
@@ -243,12 +256,13 @@ def check_backend(name: str, device: torch.device | str = "cpu") -> Backend:
 
 
 def tsne(X, backend: str | None = None, settings: TSNESettings = TSNESettings(), seed: int = 0,
-         device: torch.device | str = "cpu", cache: str | Path | bool | None = None) -> np.ndarray:
+         device: torch.device | str | None = None, cache: str | Path | bool | None = None) -> np.ndarray:
     """A 2-D t-SNE map (N, 2) of the rows of ``X`` with the named backend (default: :func:`default_backend`).
 
-    ``cache``: a directory, None for ``<cache>/embeddings``, or False for none.
+    ``device``: where the torch and cuML backends run, and which backend is the default; None means
+    ``get_device()``. ``cache``: a directory, None for ``<cache>/embeddings``, or False for none.
     """
-    device = torch.device(device)
+    device = get_device(device)
     name = backend or default_backend(device)
     chosen = check_backend(name, device)
     X = np.ascontiguousarray(np.asarray(X.cpu() if isinstance(X, torch.Tensor) else X), dtype=np.float32)

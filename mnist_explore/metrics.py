@@ -68,7 +68,8 @@ def predict(model: nn.Module, X: Split | torch.Tensor, batch_size: int | None = 
 
 
 def evaluate(model: nn.Module, split: Split, batch_size: int = 256, amp: bool | None = None) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of ``model`` on ``split``; ``amp`` as in :func:`predict` (None: bf16 on CUDA)."""
+    """Mean cross-entropy loss and accuracy of ``model`` on ``split``; ``amp`` as in :func:`predict` (None: bf16 on
+    CUDA only)."""
     logits = predict(model, split, batch_size, amp=amp).float()
     loss = F.cross_entropy(logits, split.y.to(logits.device)).item()
     return loss, accuracy(split.y.to(logits.device), logits.argmax(dim=1))

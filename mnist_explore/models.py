@@ -51,12 +51,12 @@ class Classifier(nn.Sequential):
         return super().__getitem__(idx)
 
     def feature_extractor(self) -> nn.Sequential:
-        """``standardize`` then ``features``, as one module sharing this model's layers: images -> penultimate features."""
+        """``standardize`` then ``features`` as one module sharing this model's layers: the penultimate features."""
         return nn.Sequential(self.standardize, self.features)
 
 
 def stages(conv: Sequence[nn.Module] = (), fc: Sequence[nn.Module] = ()) -> nn.Sequential:
-    """A model's ``features`` as named stages: ``conv`` (convolutions and pooling), ``flatten``, ``fc`` (hidden FC layers).
+    """A model's ``features`` as named stages: ``conv`` (convolutions, pooling), ``flatten``, ``fc`` (hidden layers).
 
     Stages without layers are left out. The layers are built by the caller, in forward
     order, so that seeded initial weights do not depend on this grouping.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .errors import UserError
 from .metrics import confusion_matrix
 
 
@@ -30,7 +31,8 @@ def knn(query: torch.Tensor, reference: torch.Tensor | None = None, k: int = 10,
     self_search = reference is None
     reference = query if self_search else reference.to(query.device, query.dtype)
     if not 0 < k <= len(reference) - self_search:
-        raise ValueError(f"k={k} needs at least {k + self_search} reference points, got {len(reference)}.")
+        raise UserError(f"k={k} needs at least {k + self_search} reference points, got {len(reference)}; "
+                        "choose a smaller k.")
     tile = tile or tile_rows(len(reference))
     ref_sq = reference.square().sum(1)
     dist = torch.empty(len(query), k, dtype=query.dtype, device=query.device)

@@ -32,7 +32,7 @@ from .data import Split
 from .errors import UserError
 from .metrics import accuracy, predict
 from .models import Classifier, build_model
-from .runtime import seeded_global_rng
+from .runtime import get_device, seeded_global_rng
 
 MODES = ("scratch", "probe", "last_block", "all")
 # The first block each mode trains; the blocks before it stay frozen. fast_cnn's blocks are standardize,
@@ -238,8 +238,9 @@ def torch_cache_weights(filename: str = RESNET18_FILE) -> Path | None:
     return hub if hub.exists() else None
 
 
-def imagenet_resnet18(device: torch.device | str = "cpu") -> nn.Module:
-    """torchvision's ResNet-18 with ImageNet weights from the local cache, as a 512-d feature extractor."""
+def imagenet_resnet18(device: torch.device | str | None = None) -> nn.Module:
+    """torchvision's ResNet-18 with ImageNet weights from the local cache, as a 512-d feature extractor, in eval mode
+    on ``device`` (None: ``get_device()``)."""
     from torchvision.models import resnet18
 
     path = torch_cache_weights()
@@ -250,21 +251,27 @@ def imagenet_resnet18(device: torch.device | str = "cpu") -> nn.Module:
     model = resnet18(weights=None)
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     model.fc = nn.Identity()
-    return model.to(device).eval()
+    return model.to(get_device(device)).eval()
 
 
-@torch.no_grad()
+class ImageNetInput(nn.Module):
+    """Digits in [0, 1], (N, 1, 28, 28), resized to ``size`` x ``size``, repeated to RGB and ImageNet-normalised."""
+
+    def __init__(self, size: int = 64):
+        super().__init__()
+        self.size = size
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406])[:, None, None])
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225])[:, None, None])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
+        return (x - self.mean) / self.std
+
+
 def imagenet_features(model: nn.Module, X: torch.Tensor, size: int = 64, batch_size: int = 256) -> torch.Tensor:
-    """uint8 digits resized to ``size``, repeated to RGB and ImageNet-normalised, through ``model``."""
+    """uint8 digits (N, 28, 28) through :class:`ImageNetInput` and ``model``, on the model's device."""
     device = next(model.parameters()).device
-    mean = torch.tensor([0.485, 0.456, 0.406], device=device)[:, None, None]
-    std = torch.tensor([0.229, 0.224, 0.225], device=device)[:, None, None]
-    out = []
-    for i in range(0, len(X), batch_size):
-        x = X[i:i + batch_size].to(device).float()[:, None] / 255
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
-        out.append(model((x - mean) / std))
-    return torch.cat(out)
+    return predict(nn.Sequential(ImageNetInput(size).to(device), model), X, batch_size)
 
 
 def linear_probe_accuracy(train_features: torch.Tensor, train_y: torch.Tensor, test_features: torch.Tensor,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from .embed import pca
 from .neighbors import tile_rows, knn
 
 
@@ -132,11 +133,10 @@ class Optimiser:
 
 
 def initial_embedding(X: torch.Tensor) -> torch.Tensor:
-    """The first two principal components of ``X``, scaled so the first has standard deviation 1e-4 (openTSNE's)."""
-    Xc = X.double() - X.double().mean(0)
-    _, vectors = torch.linalg.eigh(Xc.T @ Xc)
-    Y = Xc @ vectors[:, -2:].flip(1)
-    Y = Y * torch.where(Y.abs().amax(0) == Y.amax(0), 1.0, -1.0)  # fix the sign: largest entry positive
+    """The scores of ``X`` on its first two principal components (:func:`~mnist_explore.embed.pca`), scaled so the
+    first has standard deviation 1e-4 (openTSNE's)."""
+    Y = pca(X, 2).transform(X.double())
+    Y = Y * torch.where(Y.abs().amax(0) == Y.amax(0), 1.0, -1.0)  # fix the sign: each map's largest entry positive
     return (Y / Y[:, 0].std() * 1e-4).to(X.dtype)
 
 

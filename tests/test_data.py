@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from mnist_explore import data, paths
-from mnist_explore.data import DataError, Source, batches, load_dataset, normalization, split_indices, train_val_split
+from mnist_explore.data import (DataError, Source, Split, batches, load_dataset, normalization, split_indices,
+                                train_val_split)
 from mnist_explore.errors import UserError
 
 RAW = Path(__file__).resolve().parents[1] / "mnist_explore" / "datasets" / "MNIST" / "raw"
@@ -80,6 +81,22 @@ def test_train_val_split_takes_those_indices(mnist):
     assert train.y.equal(mnist.train.y[train_index]) and val.X.equal(mnist.train.X[val_index])
     with pytest.raises(UserError, match="val_size"):
         train_val_split(mnist.train, val_size=60000)
+
+
+def test_train_size_keeps_the_first_of_the_shuffled_training_images(mnist):
+    full, val = train_val_split(mnist.train, seed=2)
+    small, same_val = train_val_split(mnist.train, seed=2, train_size=1000)
+    assert small.X.equal(full.X[:1000]) and small.y.equal(full.y[:1000]) and same_val.y.equal(val.y)
+    assert small.y.bincount().min() > 50  # a random subset: every class is there
+    with pytest.raises(UserError, match="train_size must be between 1 and 55000, got 60000"):
+        train_val_split(mnist.train, train_size=60000)
+
+
+def test_user_errors_are_value_errors():
+    assert issubclass(UserError, ValueError) and issubclass(data.DataError, ValueError)
+    with pytest.raises(ValueError):
+        train_val_split(Split(torch.zeros(10, 28, 28, dtype=torch.uint8), torch.zeros(10, dtype=torch.long)),
+                        val_size=0)
 
 
 def test_batches_cover_each_example_once_and_are_seeded(mnist):

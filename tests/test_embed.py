@@ -46,7 +46,7 @@ def test_pca_components_are_orthonormal_and_all_of_them_reconstruct_exactly():
 
 
 def test_pca_refuses_a_single_row():
-    with pytest.raises(ValueError, match="at least 2 rows"):
+    with pytest.raises(UserError, match="at least 2 rows"):
         embed.pca(torch.rand(1, 5))
 
 
@@ -56,7 +56,7 @@ def test_knn_matches_scikit_learn_and_excludes_self():
     ref_dist, ref_index = NearestNeighbors(n_neighbors=6).fit(X.numpy()).kneighbors(X.numpy())
     np.testing.assert_array_equal(index.numpy(), ref_index[:, 1:])
     np.testing.assert_allclose(dist.sqrt().numpy(), ref_dist[:, 1:], atol=1e-5)
-    with pytest.raises(ValueError, match="reference points"):
+    with pytest.raises(UserError, match="reference points"):
         neighbors.knn(X[:3], k=3)
 
 
@@ -165,6 +165,24 @@ def test_default_backend_is_opentsne_off_gpu_and_the_gpu_one_on_cuda():
     assert embed.default_backend("cpu") == "opentsne"
     assert embed.default_backend("cuda") in ("cuml", "torch")
     assert "cuml" not in embed.available_backends("cpu")
+
+
+def test_no_device_means_get_device(monkeypatch):
+    monkeypatch.setenv("MNIST_EXPLORE_DEVICE", "cpu")  # what get_device() returns
+    assert embed.default_backend() == "opentsne" and embed.available_backends() == embed.available_backends("cpu")
+    monkeypatch.setattr(embed, "get_device", lambda device=None: torch.device("cuda"))
+    assert embed.default_backend() in ("cuml", "torch")
+
+
+def test_torch_tsne_starts_from_embed_pca():
+    X = torch.randn(300, 20, generator=torch.Generator().manual_seed(5)) @ torch.diag(torch.linspace(3, 0.1, 20))
+    Y = tsne.initial_embedding(X)
+    scores = embed.pca(X, 2).transform(X.double())
+    for k in range(2):  # the same scores up to sign, scaled so the first has standard deviation 1e-4
+        direction = torch.sign((Y[:, k].double() * scores[:, k]).sum())
+        torch.testing.assert_close(Y[:, k].double() * direction, scores[:, k] / scores[:, 0].std() * 1e-4,
+                                   rtol=1e-5, atol=1e-12)
+    assert float(Y[:, 0].std()) == pytest.approx(1e-4, rel=1e-5)
 
 
 def test_unknown_backend_names_the_available_ones():

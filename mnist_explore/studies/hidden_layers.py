@@ -42,9 +42,7 @@ class HiddenLayers:
 
 def train_cnn(settings: Settings, data: Dataset, *, seed: int = 0, progress: bool = False) -> TrainResult:
     """fast_cnn trained with the race recipe (Adam, OneCycle to 3e-3) on ``data``'s device."""
-    train, val = train_val_split(data.train, seed=0)
-    if settings.train_size is not None:
-        train = train.subset(torch.arange(settings.train_size))
+    train, val = train_val_split(data.train, seed=0, train_size=settings.train_size)
     config = TrainConfig(model="fast_cnn", epochs=settings.epochs, lr=3e-3, schedule="onecycle", seed=seed,
                          progress=progress)
     return fit(config, train, val)

@@ -13,7 +13,6 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data import Dataset, train_val_split
-from ..errors import UserError
 from ..history import History
 from ..metrics import accuracy, error_count, predict
 from ..models import count_parameters
@@ -91,11 +90,7 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
         Show one progress bar over the runs.
     """
     dataset = data.to(get_device(device))
-    train, val = train_val_split(dataset.train, settings.val_size, seed=0)
-    if settings.train_size is not None:
-        if not 0 < settings.train_size <= len(train):
-            raise UserError(f"train_size must be between 1 and {len(train)}, got {settings.train_size}.")
-        train = train.subset(torch.arange(settings.train_size))  # the split is shuffled: a random subset
+    train, val = train_val_split(dataset.train, settings.val_size, seed=0, train_size=settings.train_size)
     test = dataset.test if settings.test_size is None else dataset.test.subset(torch.arange(settings.test_size))
     result, best_val, best_probs = SearchResult(settings), {}, {}
     plan = [(m, a, seed + s) for m in settings.models for a in settings.augments for s in settings.seeds]
