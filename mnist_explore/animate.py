@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import UserError
 from .hooks import KINDS, RecorderHistory
-from .paths import output_path
+from .paths import atomic_path, output_path
 
 TITLES = {"weights": "Weight distribution per layer", "grads": "Gradient distribution per layer (last layer first)",
           "acts": "Activation distribution per layer (layer outputs, before the nonlinearity)"}
@@ -69,7 +69,8 @@ def save_gif(animation: Animation, name: str, directory: str | Path | None = Non
     import imageio.v3 as iio
 
     path = output_path(name, ".gif", directory)
-    iio.imwrite(path, np.stack(animation.frames), duration=1000 / animation.fps, loop=0)
+    with atomic_path(path) as tmp:
+        iio.imwrite(tmp, np.stack(animation.frames), duration=1000 / animation.fps, loop=0)
     return path
 
 

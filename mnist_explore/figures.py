@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .data import Dataset, load_dataset
 from .errors import UserError
-from .paths import figures_dir, output_path
+from .paths import atomic_path, check_writable, figures_dir, locked, output_path, write_text_atomic
 
 DPI = 110
 MANIFEST = "MANIFEST.json"
@@ -94,9 +94,10 @@ def recipes() -> dict[str, Recipe]:
 
 
 def save_figure(fig: Figure, name: str, directory: str | Path | None = None) -> Path:
-    """Write ``fig`` to ``<directory>/<name>.png`` at the suite's fixed dpi; return the path."""
+    """Write ``fig`` to ``<directory>/<name>.png`` at the suite's fixed dpi, atomically; return the path."""
     path = output_path(name, ".png", directory)
-    fig.savefig(path, dpi=DPI, facecolor="white")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI, facecolor="white")
     return path
 
 
@@ -120,10 +121,15 @@ def _read_manifest(path: Path) -> dict[str, dict]:
         return {}
 
 
-def _write_manifest(path: Path, entries: dict[str, dict]) -> None:
-    order = {name: i for i, name in enumerate(recipes())}
-    figures = sorted(entries.values(), key=lambda e: order.get(e["name"], len(order)))
-    path.write_text(json.dumps({"figures": figures}, indent=2) + "\n")
+def _record(path: Path, entry: dict) -> None:
+    """Add ``entry`` to the manifest at ``path``: read, merge and write under a lock, so that runs at the same
+    time keep each other's entries, and atomically, so that a reader never sees half a file."""
+    with locked(path):
+        entries = _read_manifest(path)
+        entries[entry["name"]] = entry
+        order = {name: i for i, name in enumerate(recipes())}
+        figures = sorted(entries.values(), key=lambda e: order.get(e["name"], len(order)))
+        write_text_atomic(path, json.dumps({"figures": figures}, indent=2) + "\n")
 
 
 def render(selected: list[Recipe], ctx: Context, directory: str | Path | None = None) -> list[dict]:
@@ -131,12 +137,13 @@ def render(selected: list[Recipe], ctx: Context, directory: str | Path | None = 
 
     Entries for figures not rendered this time are kept, so ``--only`` updates
     the manifest rather than replacing it; a failing recipe leaves every figure
-    made before it saved and recorded.
+    made before it saved and recorded. A figure is recorded only once its file is
+    complete, and the folder is checked for writing before any recipe runs.
     """
-    directory = Path(directory) if directory is not None else figures_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = check_writable(directory if directory is not None else figures_dir(), "output",
+                               "--out (or MNIST_EXPLORE_FIGURES)")
     manifest = directory / MANIFEST
-    entries, done = _read_manifest(manifest), []
+    done = []
     for item in tqdm(selected, desc=f"figures ({ctx.profile})", unit="fig"):
         start = time.perf_counter()
         made = item.make(ctx)
@@ -150,7 +157,6 @@ def render(selected: list[Recipe], ctx: Context, directory: str | Path | None = 
         entry = {"name": item.name, "file": path.name, "profile": ctx.profile, "device": str(ctx.device),
                  "seed": ctx.seed, "version": __version__,
                  "seconds": round(time.perf_counter() - start, 2)}
-        entries[item.name] = entry
+        _record(manifest, entry)
         done.append(entry)
-        _write_manifest(manifest, entries)
     return done

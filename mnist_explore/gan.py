@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .data import Split
 from .errors import UserError
+from .paths import atomic_path
 from .runtime import seeded_global_rng
 
 NUM_CLASSES = 10
@@ -234,8 +235,8 @@ def save_checkpoint(result: GANResult, path: str | Path, epoch: int | None = Non
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = {"config": asdict(result.config), "generator": result.generator.state_dict(),
             "discriminator": result.discriminator.state_dict(), "history": result.history, "epoch": epoch}
-    torch.save(blob, path.with_suffix(".partial"))
-    path.with_suffix(".partial").replace(path)
+    with atomic_path(path) as tmp:
+        torch.save(blob, tmp)
     return path
 
 

@@ -5,6 +5,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .paths import write_text_atomic
+
 
 @dataclass
 class History:
@@ -25,7 +27,7 @@ class History:
         return sum(e["seconds"] for e in self.epochs)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=1))
+        write_text_atomic(path, json.dumps(asdict(self), indent=1))
 
     @classmethod
     def load(cls, path: str | Path) -> History:

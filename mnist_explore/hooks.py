@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .errors import UserError
+from .paths import atomic_path
 from .train import Callback
 
 KINDS = ("weights", "grads", "acts")
@@ -69,7 +70,9 @@ class RecorderHistory:
         arrays.update({f"edges_{k}": v for k, v in self.edges.items()})
         arrays.update({f"hist_{k}": v for k, v in self.hists.items()})
         arrays.update({f"stat_{k}": v for k, v in self.stats.items()})
-        np.savez_compressed(path, **arrays)
+        path = Path(path) if str(path).endswith(".npz") else Path(f"{path}.npz")  # as np.savez names it
+        with atomic_path(path) as tmp:
+            np.savez_compressed(tmp, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> RecorderHistory:

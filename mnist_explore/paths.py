@@ -30,6 +30,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -124,3 +127,102 @@ def output_path(name: str, suffix: str, directory: str | Path | None = None) -> 
     directory = Path(directory) if directory is not None else figures_dir()
     directory.mkdir(parents=True, exist_ok=True)
     return directory / f"{name}{suffix}"
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary file in ``path``'s folder to write to; renamed onto ``path`` only when the block succeeds.
+
+    A crash, Ctrl-C or error half-way leaves ``path`` as it was (or absent) and removes the
+    temporary file, so no reader ever sees half a PNG, GIF, JSON, checkpoint or cache array.
+    The temporary name is unique (concurrent writers never collide) and keeps the suffix, so
+    writers that choose a format by extension (savefig, imageio, np.save) still work.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+@contextmanager
+def locked(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` for the block (POSIX ``flock``; no lock where it is missing),
+    so that two processes doing read-merge-write on ``path`` take turns."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock
+        yield
+        return
+    lock = Path(path).with_name(Path(path).name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def check_writable(directory: str | Path, what: str, variable: str | None = None) -> Path:
+    """``directory``, created if needed, after proving a file can be written there; else a UserError naming
+    the folder (and the variable or flag that moves it), raised before any long work starts."""
+    from .errors import UserError
+
+    directory = Path(directory)
+    how = f" or point {variable} at a writable folder" if variable else ""
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"The {what} folder {directory} is a file, not a folder: choose a folder{how}.")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise UserError(f"Cannot write to the {what} folder {directory} ({exc.strerror or exc}): "
+                        f"make it writable{how}.") from exc
+    return directory
+
+
+class DamagedFile(Exception):
+    """A file that could not be read back: truncated, corrupted, or not in the expected format."""
+
+
+def load_torch(path: str | Path, map_location=None):
+    """``torch.load(path, weights_only=True)``: tensors, numbers, strings, lists and dicts only, never code.
+
+    Raises
+    ------
+    UserError
+        When the file holds other Python objects (something this code never writes, and which could run
+        code if unpickled): it is refused unread.
+    DamagedFile
+        When the file is truncated or corrupted; the caller decides whether to rebuild it.
+    """
+    import pickle
+
+    import torch
+
+    from .errors import UserError
+
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" in str(exc):
+            raise UserError(f"{path} holds Python objects that no file written by mnist-explore contains, so it "
+                            "was refused unread (loading it could run code): delete it and run again.") from None
+        raise DamagedFile(f"{path} is damaged ({str(exc).splitlines()[0]})") from exc
+    except (RuntimeError, EOFError, IndexError, KeyError, ValueError, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DamagedFile(f"{path} is damaged ({first[:120]})") from exc

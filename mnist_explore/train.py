@@ -10,9 +10,11 @@ device). An interrupt (Ctrl-C) saves such a checkpoint before it propagates.
 """
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -31,6 +33,7 @@ from .history import History
 from .metrics import evaluate
 from .models import init_model
 from .optimizers import build_optimizer
+from .paths import DamagedFile, atomic_path, check_writable, load_torch
 from .runtime import autocast, global_rng_state, seeded_global_rng
 from .schedules import build_schedule
 
@@ -182,10 +185,8 @@ class TrainState:
 
 
 def _save(state: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".partial")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def _train_step(run: TrainState, X: torch.Tensor, y: torch.Tensor) -> None:
@@ -233,6 +234,12 @@ def _end_epoch(run: TrainState, seconds: float, checkpoint: Path | None) -> bool
     """Evaluate, record, checkpoint; return True when early stopping says stop."""
     (loss_sum, correct), seen = run.epoch_sums.tolist(), run.epoch_seen
     val_loss, val_acc = evaluate(run.model, run.val, amp=run.config.amp)
+    if not math.isfinite(val_loss):  # the last step's update broke the weights: keep the last good checkpoint
+        kept = (f"the last good checkpoint (end of epoch {run.epoch}) is {checkpoint}" if checkpoint is not None
+                and checkpoint.exists() else "no checkpoint was kept")
+        raise TrainingDiverged(f"The weights became non-finite at step {run.step} (the last of epoch "
+                               f"{run.epoch + 1}): the validation loss is {val_loss}; training stopped and {kept}; "
+                               f"lower the learning rate (now {run.config.lr}) or use a warm-up schedule.")
     run.epoch += 1
     run.batch_in_epoch = 0
     run.epoch_sums.zero_()
@@ -261,7 +268,7 @@ def _end_epoch(run: TrainState, seconds: float, checkpoint: Path | None) -> bool
 
 def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | None = None,
         callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
-        resume: bool = False, restore_best: bool = True) -> TrainResult:
+        resume: bool = False, overwrite: bool = False, restore_best: bool = True) -> TrainResult:
     """Train a model on ``train`` (on its device), selecting epochs on ``val``.
 
     Parameters
@@ -278,7 +285,11 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
     checkpoint_dir
         Keep ``last.pt`` (for resume), ``best.pt`` and ``history.json`` there.
     resume
-        Continue from ``checkpoint_dir/last.pt`` when it exists.
+        Continue from ``checkpoint_dir/last.pt`` when it exists; its settings must be ``config``'s. A damaged
+        ``last.pt`` is reported in a warning and the run starts again from its first step.
+    overwrite
+        Start a new run in a ``checkpoint_dir`` that holds one, replacing its files. Without ``resume`` or
+        ``overwrite``, a folder that already holds a run is refused, so no run is overwritten by accident.
     restore_best
         Return the weights of the best validation epoch rather than the last.
 
@@ -294,9 +305,12 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     run = TrainState(config, model, train, val, callbacks)
-    checkpoint = Path(checkpoint_dir) / "last.pt" if checkpoint_dir is not None else None
+    checkpoint = _run_folder(checkpoint_dir, resume, overwrite)
     if resume and checkpoint is not None and checkpoint.exists():
-        run.load_state_dict(torch.load(checkpoint, map_location=run.device, weights_only=True))
+        saved = _load_checkpoint(checkpoint, run.device)
+        if saved is not None:
+            _check_same_settings(saved["history"]["config"], run.history.config, checkpoint)
+            run.load_state_dict(saved)
     bar = tqdm(total=run.total_steps, initial=run.step, desc=config.model, disable=not config.progress,
                unit="step", leave=False)
     for cb in run.callbacks:
@@ -309,6 +323,45 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
     if restore_best and run.best_state is not None:
         model.load_state_dict(run.best_state)
     return TrainResult(model, run.history)
+
+
+RUN_FILES = ("last.pt", "best.pt", "history.json")
+IGNORED_ON_RESUME = ("progress", "check_every")  # how a run reports, not what it computes
+
+
+def _run_folder(checkpoint_dir: str | Path | None, resume: bool, overwrite: bool) -> Path | None:
+    """``checkpoint_dir/last.pt`` after checking the folder may be used: a new run never replaces an old one
+    unless asked to."""
+    if checkpoint_dir is None:
+        return None
+    directory = Path(checkpoint_dir)
+    found = [name for name in RUN_FILES if (directory / name).exists()]
+    if found and not resume and not overwrite:
+        raise UserError(f"{directory} already holds a training run ({', '.join(found)}): pass resume=True to "
+                        "continue it, or overwrite=True to replace it with a new run.")
+    if found and overwrite and not resume:
+        for name in found:
+            (directory / name).unlink()
+    check_writable(directory, "checkpoint")
+    return directory / "last.pt"
+
+
+def _load_checkpoint(path: Path, device: torch.device) -> dict | None:
+    """The saved run, or None (with a warning) when the file is damaged and the run must start again."""
+    try:
+        return load_torch(path, map_location=device)
+    except DamagedFile as exc:
+        warnings.warn(f"{exc}: the run starts again from its first step and will replace it.", stacklevel=3)
+        return None
+
+
+def _check_same_settings(saved: dict, now: dict, path: Path) -> None:
+    differ = [k for k in sorted(set(saved) | set(now))
+              if k not in IGNORED_ON_RESUME and saved.get(k) != now.get(k)]
+    if differ:
+        changes = "; ".join(f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in differ)
+        raise UserError(f"Cannot resume {path} with different settings ({changes}): resume with the settings it "
+                        "was started with, or pass overwrite=True (and resume=False) to start a new run.")
 
 
 @contextmanager
