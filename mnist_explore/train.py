@@ -61,11 +61,43 @@ class TrainConfig:
     progress: bool = True
 
     def validate(self) -> None:
-        for name in ("epochs", "batch_size", "check_every"):
-            if int(getattr(self, name)) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}.")
-        if self.patience is not None and self.patience < 1:
-            raise UserError(f"patience must be at least 1 (or None to never stop early), got {self.patience}.")
+        """One UserError for the first setting out of range, before anything is built or trained."""
+        from .optimizers import OPTIMIZERS
+
+        for name in ("epochs", "batch_size", "check_every") + (("patience",) if self.patience is not None else ()):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UserError(f"{name} must be a whole number of at least 1, got {value!r}.")
+        for name, low in (("lr", 0.0), ("weight_decay", None)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or (value <= low if low is not None else value < 0):
+                raise UserError(f"{name} must be a {'positive' if low is not None else 'non-negative'} number, "
+                                f"got {value!r}.")
+        if isinstance(self.label_smoothing, bool) or not isinstance(self.label_smoothing, (int, float)) \
+                or not 0 <= self.label_smoothing < 1:
+            raise UserError(f"label_smoothing must be a number in [0, 1), got {self.label_smoothing!r}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise UserError(f"Unknown optimizer {self.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}.")
+        get_augmentation(self.augment)
+
+
+def _check_splits(train: Split, val: Split) -> None:
+    for name, split in (("training", train), ("validation", val)):
+        if len(split) == 0:
+            raise UserError(f"The {name} split has no images: give it at least one.")
+        low, high = int(split.y.min()), int(split.y.max())
+        if low < 0 or high > 9:
+            raise UserError(f"The {name} split has labels from {low} to {high}: MNIST's classes are 0-9.")
+
+
+def _check_schedule(run: TrainState) -> None:
+    """Evaluate the schedule at every step up front: a negative or non-finite rate would train uphill or crash."""
+    for step in range(run.total_steps):
+        lr = run.schedule(step)
+        if not math.isfinite(lr) or lr < 0:
+            raise UserError(f"The learning-rate schedule gives {lr} at step {step}: a rate must be a finite "
+                            "number of at least 0.")
 
 
 class Callback:
@@ -299,12 +331,14 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
         The model (on the device) and its History.
     """
     config.validate()
+    _check_splits(train, val)
     if model is None:
         model = init_model(config.model, config.seed, train.X.device)  # drawn on the CPU: the same on every device
     model = model.to(train.X.device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     run = TrainState(config, model, train, val, callbacks)
+    _check_schedule(run)
     checkpoint = _run_folder(checkpoint_dir, resume, overwrite)
     if resume and checkpoint is not None and checkpoint.exists():
         saved = _load_checkpoint(checkpoint, run.device)

@@ -12,11 +12,11 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from mnist_explore.data import train_val_split
+from mnist_explore.data import Split, train_val_split
 from mnist_explore.errors import UserError
 from mnist_explore.figures import Context, render, save_figure, select
 from mnist_explore.paths import atomic_path
-from mnist_explore.train import TrainConfig, TrainingDiverged, fit
+from mnist_explore.train import Callback, TrainConfig, TrainingDiverged, fit
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +133,36 @@ def test_an_unwritable_output_folder_is_refused_before_any_work(tmp_path, monkey
     with pytest.raises(UserError, match="Cannot write to the output folder .*file/figures.*--out"):
         render(select(["data_samples"]), Context(profile="quick"), tmp_path / "file" / "figures")
     assert not made  # refused before any recipe ran
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(epochs=1.7), "epochs must be a whole number of at least 1, got 1.7"),
+    (dict(epochs=True), "epochs must be a whole number"),
+    (dict(lr="0.01"), "lr must be a positive number, got '0.01'"),
+    (dict(lr=float("nan")), "lr must be a positive number"),
+    (dict(label_smoothing=1.0), r"label_smoothing must be a number in \[0, 1\), got 1.0"),
+    (dict(label_smoothing=-0.1), r"label_smoothing must be a number in \[0, 1\)"),
+    (dict(optimizer="adamax"), "Unknown optimizer 'adamax': choose one of sgd"),
+    (dict(model="resnet"), "Unknown model 'resnet': choose one of linear"),
+    (dict(augment="flip"), "Unknown augmentation 'flip'"),
+    (dict(schedule=lambda step, total: 1e-3 - 3e-4 * step), r"schedule gives -0.000199\d* at step 4"),
+])
+def test_bad_training_settings_are_one_sentence_before_any_step(small, settings, message):
+    steps = []
+
+    class Count(Callback):
+        def on_step_end(self, state):
+            steps.append(state.step)
+
+    with pytest.raises(UserError, match=message) as info:
+        fit(_config(**settings), *small, callbacks=[Count()])
+    assert "\n" not in str(info.value) and not steps
+
+
+def test_empty_splits_and_labels_outside_0_9_are_refused(small):
+    train, val = small
+    with pytest.raises(UserError, match="The training split has no images"):
+        fit(_config(), train.subset(torch.arange(0)), val)
+    bad = Split(train.X, train.y.clone().index_fill_(0, torch.tensor([3]), 10))
+    with pytest.raises(UserError, match="labels from 0 to 10: MNIST's classes are 0-9"):
+        fit(_config(), bad, val)

@@ -83,7 +83,7 @@ def test_early_stopping_and_best_checkpoint(small, tmp_path):
 
 
 def test_bad_settings_are_one_sentence(small):
-    with pytest.raises(UserError, match="epochs must be at least 1"):
+    with pytest.raises(UserError, match="epochs must be a whole number of at least 1"):
         fit(config(epochs=0), *small)
     with pytest.raises(UserError, match="Unknown model 'resnet'"):
         fit(config(model="resnet"), *small)
