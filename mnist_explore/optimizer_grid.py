@@ -148,7 +148,7 @@ def train_group(specs: Sequence[Spec], train: Split, val: Split, epochs: int, ba
     if len(seeds) != 1:  # a caller's mistake, not a setting: run_grid always groups runs by seed
         raise ValueError(f"train_group needs runs that share a seed, got seeds {sorted(seeds)}.")
     seed = seeds.pop()
-    device = device or train.X.device
+    device = get_device(device)
     group = _Group(specs, model, device)
     batches = batch_order(len(train), batch_size, epochs, seed)
     per_epoch = len(batches) / epochs

@@ -58,11 +58,7 @@ def default_checkpoint_dir(settings: EnsembleSettings, device: torch.device, see
 def splits(dataset: Dataset, settings: EnsembleSettings) -> tuple[Split, Split, HeldOut]:
     """Training and validation splits (carved from the training set) and the sealed test split."""
     held_out = HeldOut(dataset.test, settings.test_size)  # sealed before anything else runs
-    train, val = train_val_split(dataset.train, settings.val_size, seed=0)
-    if settings.train_size is not None:
-        if not 0 < settings.train_size <= len(train):
-            raise UserError(f"train_size must be between 1 and {len(train)}, got {settings.train_size}.")
-        train = train.subset(torch.arange(settings.train_size))  # the split is shuffled: a random subset
+    train, val = train_val_split(dataset.train, settings.val_size, seed=0, train_size=settings.train_size)
     return train, val, held_out
 
 

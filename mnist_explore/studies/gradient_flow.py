@@ -41,8 +41,8 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
         progress: bool = True) -> VanishingRuns:
     """Train each of ``NETWORKS`` (SGD with momentum 0.9) with the recorder attached, from seed ``seed``."""
     device = get_device(device)
-    train, val = train_val_split(data.to(device).train, seed=0)
-    train, val = train.subset(torch.arange(settings.train_size)), val.subset(torch.arange(2000))
+    train, val = train_val_split(data.to(device).train, seed=0, train_size=settings.train_size)
+    val = val.subset(torch.arange(2000))
     config = TrainConfig(model="deep_mlp", optimizer="sgd_momentum", lr=settings.lr, epochs=settings.epochs,
                          seed=seed, channels_last=False, progress=progress)
     result = VanishingRuns({}, {})

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from .. import numpy_mlp
 from ..data import Dataset, normalization, train_val_split
-from ..metrics import predict_logits
+from ..metrics import predict
 from ..runtime import get_device
 from .profiles import StudySettings
 
@@ -65,9 +65,7 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
     """
     dataset = data.to(get_device(device))
     seeds = [seed + s for s in settings.seeds]
-    train, val = train_val_split(dataset.train, seed=0)
-    if settings.train_size is not None:
-        train = train.subset(torch.arange(settings.train_size))
+    train, val = train_val_split(dataset.train, seed=0, train_size=settings.train_size)
     mean, std = normalization(train.X)
     X, X_val, X_test = (numpy_mlp.flatten(s.X, mean, std) for s in (train, val, dataset.test))
     y, y_val, y_test = (s.y.cpu().numpy() for s in (train, val, dataset.test))
@@ -86,15 +84,15 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
                                         batch_size=settings.batch_size, seed=seed, params=init)
         test_pred = numpy_mlp.predict(params, X_test).argmax(axis=1)
         study.numpy_runs.append({"seed": seed, "seconds": history.train_seconds, "history": history,
-                                 "test_acc": numpy_mlp.accuracy(test_pred, y_test)})
+                                 "test_acc": numpy_mlp.accuracy(y_test, test_pred)})
         if study.params is None:
             study.params, study.test_pred = params, test_pred
         bar.update()
         twin = numpy_mlp.torch_twin(init, train, val, epochs=study.epochs, batch_size=settings.batch_size,
                                   lr=study.lr, seed=seed)
-        twin_pred = predict_logits(twin.model, dataset.test).argmax(dim=1).cpu().numpy()
+        twin_pred = predict(twin.model, dataset.test).argmax(dim=1).cpu().numpy()
         study.torch_runs.append({"seed": seed, "seconds": twin.history.train_seconds, "history": twin.history,
-                                 "test_acc": numpy_mlp.accuracy(twin_pred, y_test)})
+                                 "test_acc": numpy_mlp.accuracy(y_test, twin_pred)})
         bar.update()
     start = time.perf_counter()
     study.costs = numpy_mlp.measure_backward(numpy_mlp.init_params(seeds[0]), X, y, settings.cost_batch_sizes)

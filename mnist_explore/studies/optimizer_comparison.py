@@ -72,9 +72,7 @@ class Study:
 
 def splits(dataset: Dataset, settings: Settings) -> tuple[Split, Split, Split]:
     """The training subset and validation subset the settings ask for (carved from the training set), and the test set."""
-    train, val = train_val_split(dataset.train, seed=0)
-    if settings.train_size is not None:
-        train = train.subset(torch.arange(settings.train_size))
+    train, val = train_val_split(dataset.train, seed=0, train_size=settings.train_size)
     return train, val.subset(torch.arange(settings.val_size)), dataset.test
 
 

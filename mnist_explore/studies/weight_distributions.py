@@ -39,9 +39,7 @@ class RecordedRun:
 def run(settings: Settings, data: Dataset, *, device: torch.device | str | None = None, seed: int = 0,
         progress: bool = True) -> RecordedRun:
     """second_cnn with RMSprop on ``device`` (None: ``get_device()``), recorded about ``FRAMES`` times."""
-    train, val = train_val_split(data.to(get_device(device)).train, seed=0)
-    if settings.train_size is not None:
-        train = train.subset(torch.arange(settings.train_size))
+    train, val = train_val_split(data.to(get_device(device)).train, seed=0, train_size=settings.train_size)
     config = TrainConfig(model="second_cnn", optimizer="rmsprop", lr=settings.lr, epochs=settings.epochs,
                          batch_size=settings.batch_size, seed=seed, progress=progress)
     return RecordedRun(*record_run(config, train, val, every=settings.every(len(train))))
