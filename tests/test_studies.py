@@ -68,6 +68,8 @@ def test_run_leaves_the_global_generators_alone(module, mnist, tmp_path, monkeyp
     settings = module.Settings.profile("quick", **TINY[module.__name__.rsplit(".", 1)[-1]])
     result = module.run(settings, mnist, device="cpu", seed=1, progress=False)
     assert result is not None
+    if module.__name__.endswith("best_model"):  # the seed a user passes decides every member's seed
+        assert [m.seed for m in result.selection.members] == [1 + s for s in settings.seeds]
     after = _global_states()
     assert before[0] == after[0], "Python's random state changed"
     assert np.array_equal(before[1], after[1]), "NumPy's global state changed"
