@@ -33,7 +33,8 @@ class EMA(Callback):
     """Average the weights (and batch-norm statistics) of the model being trained after every optimizer step.
 
     The average is a ``torch.optim.swa_utils.AveragedModel`` with a warm-up decay (see
-    :func:`warmup_ema`). At each epoch's end it scores the averaged model on the
+    :func:`warmup_ema`); it starts at the model's initial weights, and its n-th step after
+    that uses decay ``min(decay, (1 + n) / (10 + n))``. At each epoch's end it scores the averaged model on the
     validation split and logs ``ema_val_loss`` and ``ema_val_acc`` in the epoch's record.
     Its state is saved in the training checkpoint, so a resumed run ends with the same
     average as one that never stopped.
@@ -52,6 +53,7 @@ class EMA(Callback):
         self.decay = decay
         self.averaged = AveragedModel(model, multi_avg_fn=warmup_ema(decay), use_buffers=True)
         self.averaged.eval().requires_grad_(False)
+        self.averaged.update_parameters(model)  # the average starts at the initial weights: update 1 of the warm-up
 
     @property
     def model(self) -> nn.Module:

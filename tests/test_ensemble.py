@@ -57,14 +57,13 @@ def test_disputed_ranks_errors_by_the_probability_of_the_label():
 def test_ema_follows_the_formula_and_copies_integer_buffers():
     g = torch.Generator().manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
-    ema = EMA(model, decay=0.9)
-    ema.averaged.update_parameters(model)  # the first update copies the weights
+    ema = EMA(model, decay=0.9)  # starts at the initial weights
     before = {k: v.clone() for k, v in ema.model.state_dict().items()}
     with torch.no_grad():
         model[0].weight.add_(1.0)
     model(torch.randn(8, 3, generator=g))  # moves the BN statistics and its step counter
     ema.averaged.update_parameters(model)
-    d = min(0.9, 2 / 11)  # the warm-up decay at the second update (one earlier update averaged)
+    d = min(0.9, 2 / 11)  # the warm-up decay at the first step
     now = model.state_dict()
     torch.testing.assert_close(ema.model[0].weight, d * before["0.weight"] + (1 - d) * now["0.weight"])
     torch.testing.assert_close(ema.model[1].running_mean, d * before["1.running_mean"] + (1 - d) * now["1.running_mean"])
