@@ -159,14 +159,14 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 @contextmanager
 def locked(path: str | Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<path>.lock`` for the block (POSIX ``flock``; no lock where it is missing),
+    """Hold an exclusive lock on ``.<name>.lock`` beside ``path`` for the block (POSIX ``flock``; no lock where it is missing),
     so that two processes doing read-merge-write on ``path`` take turns."""
     try:
         import fcntl
     except ImportError:  # Windows: no flock
         yield
         return
-    lock = Path(path).with_name(Path(path).name + ".lock")
+    lock = Path(path).with_name(f".{Path(path).name}.lock")  # hidden, and kept: removing it would race
     lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
