@@ -34,7 +34,7 @@ import torch
 
 from .data import Dataset
 from .errors import UserError
-from .paths import cache_dir
+from .paths import atomic_path, cache_dir
 from .runtime import get_device
 
 
@@ -120,10 +120,8 @@ def cached(kind: str, params: dict, X: np.ndarray, compute: Callable[[], np.ndar
         except (OSError, ValueError, EOFError) as exc:
             warnings.warn(f"Ignoring the unreadable cached embedding {path} ({exc}); recomputing it.", stacklevel=2)
     result = np.ascontiguousarray(compute(), dtype=np.float32)
-    directory.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial.npy")
-    np.save(partial, result)
-    os.replace(partial, path)
+    with atomic_path(path) as tmp:  # a unique name: two runs filling the cache at once never collide
+        np.save(tmp, result)
     return result
 
 
