@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .data import Split
 from .errors import UserError
-from .paths import atomic_path
+from .paths import DamagedFile, atomic_path, load_torch
 from .runtime import seeded_global_rng
 
 NUM_CLASSES = 10
@@ -245,7 +245,10 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> GAN
     path = Path(path)
     if not path.exists():
         raise UserError(f"No GAN checkpoint at {path}: train one with train_gan(..., checkpoint={str(path)!r}).")
-    blob = torch.load(path, map_location=device, weights_only=True)
+    try:
+        blob = load_torch(path, map_location=device)
+    except DamagedFile as exc:
+        raise UserError(f"{exc}: train the GAN again with train_gan(..., checkpoint={str(path)!r}).") from None
     config = GANConfig(**blob["config"])
     G = Generator(config.latent, config.width, config.conditional).to(device)
     D = Discriminator(config.width, config.conditional).to(device)
