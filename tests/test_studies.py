@@ -28,6 +28,7 @@ TINY = {
     "transfer": dict(budgets=(1,), steps=2, source_train_size=300, test_size=100, include_fashion=False),
     "numpy_from_scratch": dict(train_size=300, seeds=(0,), cost_batch_sizes=(1,)),
     "best_model": dict(seeds=(0, 1), train_size=256, val_size=200, test_size=200),
+    "label_audit": dict(folds=2, train_size=200, test_size=100, noise_train_size=200, val_size=40),
 }
 
 

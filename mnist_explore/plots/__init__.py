@@ -15,6 +15,7 @@ from .embeddings import (plot_axis_distributions, plot_components, plot_distance
                          plot_reconstructions)
 from .activations import (plot_class_maximising, plot_embedding, plot_feature_maps, plot_filters,
                           plot_saliency, plot_test_maps)
+from .label_audit import plot_suspects, plot_synthetic_precision
 from .hooks import plot_gradient_by_depth, plot_gradient_flow, plot_histogram_heatmaps, plot_shape_stats
 from .numpy_mlp import plot_backward_cost, plot_backward_costs, plot_weight_images
 from .transfer import plot_layer_change, plot_transfer_curves
@@ -36,4 +37,5 @@ __all__ = [
     "plot_transfer_curves", "plot_layer_change",
     "ANCHORS", "plot_accuracy_vs_size", "plot_ensemble_errors", "plot_hard_digits", "plot_disputed_labels",
     "plot_filters", "plot_feature_maps", "plot_embedding", "plot_saliency", "plot_class_maximising", "plot_test_maps",
+    "plot_suspects", "plot_synthetic_precision",
 ]

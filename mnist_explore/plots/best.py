@@ -131,13 +131,13 @@ def plot_hard_digits(wrong_counts, members: int, X, y, votes, per_row: int = 12)
 
 
 def plot_disputed_labels(X, y, y_pred, p_pred, p_label, ncols: int = 8, ax: Axes | None = None) -> Figure:
-    """Test digits ranked by how confidently the ensemble disputes their label: likely mislabels first."""
+    """Test digits ranked by how confidently the ensemble disputes their label: candidates for review, most disputed first."""
     images = _images(X)
     if len(images) == 0:
         raise UserError("The ensemble disputes no test label: there is nothing to show.")
     captions = [f"label {t}: {pl:.0%}\nsays {p}: {pp:.0%}"
                 for t, p, pp, pl in zip(_numpy(y), _numpy(y_pred), _numpy(p_pred), _numpy(p_label))]
     fig, ax = _captioned_grid(images, [f"#{i + 1}" for i in range(len(images))], captions, ncols, (1.4, 1.55), ax)
-    ax.set_title("Test labels the ensemble disputes, most confident first: likely mislabels "
+    ax.set_title("Labels the ensemble disputes, most confident first: candidates for review, not confirmed mislabels\n"
                  "(ensemble probability of the label, and of its own answer)")
     return fig

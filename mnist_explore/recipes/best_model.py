@@ -40,7 +40,7 @@ def best_hard_digits(ctx: Context):
                                   report.y, report.votes)
 
 
-@recipe("best_disputed_labels", "test labels the ensemble confidently disputes: likely mislabels", NOTEBOOK)
+@recipe("best_disputed_labels", "test labels the ensemble confidently disputes: candidates for review", NOTEBOOK)
 def best_disputed_labels(ctx: Context):
     report = _report(ctx)
     ranked = report.disputed()[:24]

@@ -5,4 +5,4 @@ returns plain data and draws nothing; the notebooks and the figure recipes call 
 """
 # In notebook order; tests import each to check that it leaves global RNGs alone.
 STUDIES = ("data_statistics", "embeddings", "model_search", "optimizer_comparison", "weight_distributions",
-           "gradient_flow", "hidden_layers", "gan", "transfer", "numpy_from_scratch", "best_model")
+           "gradient_flow", "hidden_layers", "gan", "transfer", "numpy_from_scratch", "best_model", "label_audit")
