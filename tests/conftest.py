@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU (skipped without one)")
+    config.addinivalue_line("markers", "browser: builds the book and drives headless chromium (MNIST_EXPLORE_BROWSER_TESTS=0 skips)")
     matplotlib.use("Agg")
     # Set before any notebook kernel starts, so the kernels inherit them: notebooks
     # run in quick mode, and nothing the tests draw overwrites the committed figures/.
