@@ -6,26 +6,39 @@ are those of :mod:`mnist_explore.paths`. On first load each file is decompressed
 into the cache folder (``<cache>/MNIST/raw``, never next to the package, which may
 be read-only), its md5 checked against the canonical file, and the tensors (read by
 ``torchvision.datasets.MNIST``) cached in ``<cache>/MNIST.pt`` so that later loads
-skip both the check and the parsing.
+skip both the check and the parsing. The cache stores a blake2b hash of its tensors,
+checked on every load; a cache that is damaged, refused by ``weights_only`` or changed
+since it was written is named in one warning and rebuilt from the md5-checked files.
+
+Only the cache folder is ever written, each file through a uniquely named temporary
+file renamed into place (:func:`mnist_explore.paths.atomic_path`), so concurrent first
+loads never collide; the folder is checked for writing before any long work starts.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
 import os
-import shutil
+import re
+import time
 import warnings
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
 from .errors import UserError
-from .paths import bundled_data_dir, cache_dir, data_dir
+from .paths import DamagedFile, atomic_path, bundled_data_dir, cache_dir, check_writable, data_dir, load_torch
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the tensors' blake2b is stored and checked on every load
+CACHE_VARIABLE = "MNIST_EXPLORE_CACHE"
+TENSORS = ("train_X", "train_y", "test_X", "test_y")
+DTYPES = {"X": torch.uint8, "y": torch.int64}  # by a tensor name's last letter
+STALE_AFTER_S = 3600  # a temporary file untouched this long was left by an interrupted load
 
 
 @dataclass(frozen=True)
@@ -112,21 +125,64 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _extract(gz: Path, target: Path, expected_md5: str, how_to_get: str) -> None:
-    """Decompress ``gz`` to ``target`` atomically, refusing bytes whose md5 is wrong."""
-    tmp = target.with_name(target.name + ".partial")
+_OPEN_MODE: list[int] = []  # the mode open() gives a new file (0o666 less the umask), found once per process
+
+
+def _open_mode(folder: Path) -> int:
+    """0o666 less the umask, read off a probe file (os.umask can only be read by changing it, for every thread)."""
+    if not _OPEN_MODE:
+        probe = folder / f".mode-probe-{os.getpid()}-{os.urandom(4).hex()}"
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        try:
+            _OPEN_MODE.append(os.fstat(fd).st_mode & 0o777)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    return _OPEN_MODE[0]
+
+
+@contextmanager
+def _written(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path``'s new contents to, renamed onto ``path`` only when the block succeeds.
+
+    Through :func:`~mnist_explore.paths.atomic_path` (a unique temporary name, removed on any
+    failure), with the mode ``open()`` would give rather than the temporary file's 0o600, so a
+    cache shared with other users stays readable.
+    """
+    with atomic_path(path) as tmp:
+        os.chmod(tmp, _open_mode(tmp.parent))
+        with open(tmp, "wb") as f:
+            yield f
+
+
+def _decompressed(gz: Path, how_to_get: str) -> Iterator[bytes]:
+    """The bytes of ``gz`` in 1 MiB blocks; a file that cannot be read or decompressed is a DataError."""
     try:
-        with gzip.open(gz, "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        with gzip.open(gz, "rb") as src:
+            while block := src.read(1 << 20):
+                yield block
     except (EOFError, OSError, zlib.error) as exc:
-        tmp.unlink(missing_ok=True)
         raise DataError(f"{gz} is truncated or not valid gzip ({exc}); {how_to_get}.") from None
-    actual = _md5(tmp)
-    if actual != expected_md5:
-        tmp.unlink()
-        raise DataError(f"{gz} is corrupted: its contents hash to md5 {actual}, not the canonical "
-                        f"{expected_md5}; {how_to_get}.")
-    os.replace(tmp, target)
+
+
+def _extract(gz: Path, target: Path, expected_md5: str, how_to_get: str) -> None:
+    """Decompress ``gz`` to ``target`` atomically, refusing bytes whose md5 is wrong.
+
+    A failed read blames ``gz`` (a DataError); a failed write blames the cache folder (a UserError),
+    never the data. The temporary file has a unique name, so concurrent loads never collide.
+    """
+    digest = hashlib.md5()
+    try:
+        with _written(target) as dst:
+            for block in _decompressed(gz, how_to_get):
+                digest.update(block)
+                dst.write(block)
+            if digest.hexdigest() != expected_md5:
+                raise DataError(f"{gz} is corrupted: its contents hash to md5 {digest.hexdigest()}, not the "
+                                f"canonical {expected_md5}; {how_to_get}.")
+    except OSError as exc:
+        raise UserError(f"Could not write {target} ({exc.strerror or exc}): free some space in that folder or make "
+                        f"it writable, or point {CACHE_VARIABLE} at another folder.") from None
 
 
 def _candidates(source: Source, raws: list[Path], name: str) -> list[Path]:
@@ -135,12 +191,13 @@ def _candidates(source: Source, raws: list[Path], name: str) -> list[Path]:
     return [folder / f"{name}.gz" for folder in folders]
 
 
-def _check_raw(source: Source, raws: list[Path], out: Path) -> None:
-    """Make every decompressed raw file in ``out`` present and md5-correct, or raise DataError.
+def _to_extract(source: Source, raws: list[Path], out: Path) -> list[tuple[Path, Path, str]]:
+    """``(gz, target, md5)`` for each raw file that ``out`` lacks or holds md5-wrong; a DataError if one has no .gz.
 
     ``raws`` are the folders searched for the .gz files, in order; ``out`` is in the
     cache, so read-only data folders are never written to.
     """
+    todo = []
     for name, expected in source.md5.items():
         target = out / name
         if target.exists() and _md5(target) == expected:
@@ -148,14 +205,14 @@ def _check_raw(source: Source, raws: list[Path], out: Path) -> None:
         candidates = _candidates(source, raws, name)
         gz = next((c for c in candidates if c.exists()), None)
         if gz is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            _extract(gz, target, expected, source.how_to_get)
+            todo.append((gz, target, expected))
         elif target.exists():
             raise DataError(f"{target} is corrupted (md5 {_md5(target)}, expected {expected}) and no "
                             f".gz copy is there to restore it from; {source.how_to_get}.")
         else:
             searched = ", ".join(str(c.parent) for c in candidates)
             raise DataError(f"{source.folder} file {name}.gz is missing from {searched}; {source.how_to_get}.")
+    return todo
 
 
 def _fingerprint(source: Source, raws: list[Path], out: Path) -> list:
@@ -168,21 +225,123 @@ def _fingerprint(source: Source, raws: list[Path], out: Path) -> list:
     return [CACHE_FORMAT, sorted(source.md5.items()), stats]
 
 
+def _content_hash(blob: dict) -> str:
+    """blake2b of the cached tensors' names, dtypes, shapes and bytes: about 0.1 s for MNIST's 70,000 images."""
+    digest = hashlib.blake2b(digest_size=32)
+    for key in TENSORS:
+        tensor = blob[key].contiguous()
+        digest.update(f"{key} {tensor.dtype} {tuple(tensor.shape)};".encode())
+        digest.update(tensor.numpy())
+    return digest.hexdigest()
+
+
+def _well_formed(blob) -> bool:
+    """Whether ``blob`` is a dict holding a fingerprint and the four tensors, of the dtypes this module writes."""
+    return (isinstance(blob, dict) and isinstance(blob.get("fingerprint"), list)
+            and all(isinstance(blob.get(key), torch.Tensor) and blob[key].dtype == DTYPES[key[-1]]
+                    for key in TENSORS))
+
+
+def _first_clause(exc: BaseException) -> str:
+    """The first clause of the error behind ``exc`` (torch's messages run on for several sentences)."""
+    cause = exc.__cause__ or exc
+    text = str(cause).strip()
+    return text.splitlines()[0].split(". ")[0].rstrip(".")[:160] if text else type(cause).__name__
+
+
+def _rebuilding(reason: str) -> None:
+    warnings.warn(f"{reason}; rebuilding it from the md5-checked raw files.", stacklevel=4)
+
+
 def _read_cache(path: Path, fingerprint: list) -> dict | None:
+    """The cached tensors; None when they must be rebuilt: absent, out of date, or (with one warning) damaged."""
     if not path.exists():
         return None
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        return blob if blob["fingerprint"] == fingerprint else None
-    except Exception as exc:  # any unreadable cache is rebuilt, never fatal
-        warnings.warn(f"Ignoring the unreadable cache {path} ({exc}); rebuilding it.", stacklevel=3)
-        return None
+        blob = load_torch(path, map_location="cpu")
+    except DamagedFile as exc:
+        return _rebuilding(f"The tensor cache {path} is damaged ({_first_clause(exc)})")
+    except UserError:  # weights_only refused it; no file this module writes holds Python objects
+        return _rebuilding(f"The tensor cache {path} is damaged or holds Python objects, so it was not loaded")
+    if not _well_formed(blob):
+        return _rebuilding(f"The tensor cache {path} does not hold the expected tensors")
+    if blob["fingerprint"] != fingerprint:
+        return None  # the raw files changed, or the cache is of an older format: rebuilt without a word
+    if blob.get("blake2b") != _content_hash(blob):
+        return _rebuilding(f"The tensor cache {path} does not match its content hash (it changed after it was "
+                           "written)")
+    return blob
+
+
+def _write_cache(blob: dict, path: Path) -> None:
+    """Save ``blob`` to ``path`` atomically; a failed write is a warning, since the tensors are loaded already."""
+    try:
+        with _written(path) as f:
+            torch.save(blob, f)
+    except OSError as exc:
+        warnings.warn(f"Could not write the tensor cache {path} ({exc.strerror or exc}), so the next load parses "
+                      "the raw files again.", stacklevel=4)
+
+
+def _remove_stale_partials(source: Source, derived: Path, out: Path) -> None:
+    """Remove the temporary files that interrupted loads left in the cache (this version's and older ones' names).
+
+    Only files untouched for STALE_AFTER_S go, so a load running now keeps its own; where the
+    folder cannot be written they stay, silently. Nothing outside the cache folder is touched.
+    """
+    cutoff = time.time() - STALE_AFTER_S
+    for folder, names in ((derived, [source.folder]), (out, list(source.md5))):
+        # ".MNIST.<random>.partial.pt" (atomic_path), "MNIST.partial" and "<name>.partial" (older versions)
+        ours = re.compile(r"\.?(?:%s)(?:\.\w+)?\.partial(?:\.pt)?" % "|".join(map(re.escape, names)))
+        try:
+            with os.scandir(folder) as entries:
+                stray = [e for e in entries if ours.fullmatch(e.name)]
+        except OSError:
+            continue
+        for entry in stray:
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _require_writable(*folders: Path) -> None:
+    for folder in folders:
+        check_writable(folder, "cache", CACHE_VARIABLE)
 
 
 def _torchvision_class(source: Source):
     import torchvision.datasets  # imported here: it is slow and only the cold path needs it
 
     return getattr(torchvision.datasets, source.folder)
+
+
+def _build_cache(source: Source, raws: list[Path], out: Path, cache: Path, download: bool) -> dict:
+    """Check and decompress the raw files into ``out``, parse them, and cache the tensors in ``cache``.
+
+    The cache folder is proven writable before anything long starts.
+    """
+    derived = cache.parent  # torchvision's root for the decompressed files, and home of the tensor cache
+    if download and not all((out / n).exists() or any(c.exists() for c in _candidates(source, raws, n))
+                            for n in source.md5):
+        _require_writable(derived, out)
+        try:
+            _torchvision_class(source)(derived, train=True, download=True)
+        except Exception as exc:
+            raise DataError(f"Downloading {source.folder} failed ({exc}); {source.how_to_get}.") from None
+    todo = _to_extract(source, raws, out)
+    _require_writable(derived, out)
+    for gz, target, expected in todo:
+        _extract(gz, target, expected, source.how_to_get)
+    splits = {s: _torchvision_class(source)(derived, train=(s == "train"), download=False)
+              for s in ("train", "test")}
+    blob = {"fingerprint": _fingerprint(source, raws, out)}
+    for s, ds in splits.items():
+        blob[f"{s}_X"], blob[f"{s}_y"] = ds.data.contiguous(), ds.targets.long()
+    blob["blake2b"] = _content_hash(blob)
+    _write_cache(blob, cache)
+    return blob
 
 
 def load_dataset(name: str = "mnist", root: str | Path | None = None, download: bool = False) -> Dataset:
@@ -208,29 +367,16 @@ def load_dataset(name: str = "mnist", root: str | Path | None = None, download: 
         raise UserError(f"Unknown data set {name!r}: choose one of {', '.join(SOURCES)}.")
     source = SOURCES[name]
     roots = [Path(root)] if root is not None else list(dict.fromkeys([data_dir(), bundled_data_dir()]))
-    derived = cache_dir()  # torchvision's root for the decompressed files, and home of the tensor cache
+    derived = cache_dir()
     out = derived / source.folder / "raw"
     # .gz files downloaded by torchvision land in `out`, so it is searched too, last among the folders.
     raws = [r / source.folder / "raw" for r in roots] + [out]
     cache = derived / f"{source.folder}.pt"
 
+    _remove_stale_partials(source, derived, out)
     blob = _read_cache(cache, _fingerprint(source, raws, out))
     if blob is None:
-        if download and not all((out / n).exists() or any(c.exists() for c in _candidates(source, raws, n))
-                                for n in source.md5):
-            try:
-                _torchvision_class(source)(derived, train=True, download=True)
-            except Exception as exc:
-                raise DataError(f"Downloading {source.folder} failed ({exc}); {source.how_to_get}.") from None
-        _check_raw(source, raws, out)
-        splits = {s: _torchvision_class(source)(derived, train=(s == "train"), download=False)
-                  for s in ("train", "test")}
-        blob = {"fingerprint": _fingerprint(source, raws, out)}
-        for s, ds in splits.items():
-            blob[f"{s}_X"], blob[f"{s}_y"] = ds.data.contiguous(), ds.targets.long()
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(blob, cache.with_suffix(".partial"))
-        os.replace(cache.with_suffix(".partial"), cache)
+        blob = _build_cache(source, raws, out, cache, download)
     return Dataset(name, source.classes,
                    Split(blob["train_X"], blob["train_y"]), Split(blob["test_X"], blob["test_y"]))
 

@@ -1,6 +1,16 @@
+import builtins
+import errno
 import gzip
 import hashlib
+import io
+import os
 import shutil
+import struct
+import threading
+import time
+import warnings
+import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -126,15 +136,6 @@ def test_cold_then_warm_load_skips_the_checks(tmp_path, cache, monkeypatch):
     assert warm.train.X.equal(cold.train.X) and warm.test.y.equal(cold.test.y)
 
 
-def test_corrupted_cache_is_rebuilt(tmp_path, cache):
-    copy_raw(tmp_path)
-    load_dataset("mnist", tmp_path)
-    (cache / "MNIST.pt").write_bytes(b"not a torch file")
-    with pytest.warns(UserWarning, match="rebuilding"):
-        again = load_dataset("mnist", tmp_path)
-    assert len(again.train) == 60000
-
-
 def _one_sentence(exc: Exception) -> str:
     message = str(exc)
     assert "\n" not in message and message.endswith(".")
@@ -233,3 +234,381 @@ def test_fashion_mnist_through_the_same_api(tmp_path):
     assert fashion.train.X.shape == (60000, 28, 28) and fashion.classes[9] == "Ankle boot"
     assert fashion.train.y.bincount().tolist() == [6000] * 10
     assert fashion.test.y.bincount().tolist() == [1000] * 10
+
+
+# --- The tensor cache, concurrent loads, and folders that cannot be written ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A data root and a cache folder after one cold load, to copy from: (folder holding both, the tensors)."""
+    base = tmp_path_factory.mktemp("built")
+    copy_raw(base / "root")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MNIST_EXPLORE_CACHE", str(base / "cache"))
+        dataset = load_dataset("mnist", base / "root")
+    return base, dataset
+
+
+@pytest.fixture
+def warm(built, tmp_path, cache):
+    """A private copy of ``built`` (modification times kept, so its cache is current): (data root, the tensors)."""
+    base, dataset = built
+    shutil.copytree(base / "root", tmp_path / "root")
+    shutil.copytree(base / "cache", cache)
+    return tmp_path / "root", dataset
+
+
+def _same(a, b) -> bool:
+    return all(x.equal(y) for x, y in ((a.train.X, b.train.X), (a.train.y, b.train.y),
+                                        (a.test.X, b.test.X), (a.test.y, b.test.y)))
+
+
+def _one_warning(record) -> str:
+    assert len(record) == 1, [str(w.message) for w in record]
+    message = str(record[0].message)
+    assert "\n" not in message and ". " not in message and message.endswith("."), message
+    return message
+
+
+def _quiet_load(root: Path):
+    """Load with every warning an error: the cache must be trusted as it is."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return load_dataset("mnist", root)
+
+
+def no_work(*args, **kwargs):
+    raise AssertionError("no file may be decompressed or parsed before the cache folder is known to be writable")
+
+
+def refuse_writes(monkeypatch, *folders: Path, code: int = errno.EROFS) -> list[str]:
+    """Make the file system under ``folders`` refuse every write, as a read-only mount does, without chmod
+    (tests run as root in CI, and root ignores permission bits); returns the refused paths as they are tried.
+
+    Like Linux, it refuses to remove even a file that is not there, and reports an existing folder to mkdir.
+    """
+    roots = [os.path.abspath(f) for f in folders]
+    refused: list[str] = []
+
+    def inside(path) -> bool:
+        if isinstance(path, int):
+            return False
+        path = os.path.abspath(os.fsdecode(path))
+        return any(path == r or path.startswith(r + os.sep) for r in roots)
+
+    def refuse(path):
+        refused.append(os.fsdecode(path))
+        raise OSError(code, os.strerror(code), os.fsdecode(path))
+
+    real = {name: getattr(os, name) for name in ("open", "mkdir", "unlink", "remove", "rmdir", "replace", "rename")}
+    real_open = builtins.open
+    writes = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        # With an opener (tempfile passes the folder as `file`), the opener's os.open decides.
+        if inside(file) and set(mode) & set("wax+") and kwargs.get("opener") is None:
+            refuse(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    def fake_os_open(path, flags, *args, **kwargs):
+        if inside(path) and flags & writes:
+            refuse(path)
+        return real["open"](path, flags, *args, **kwargs)
+
+    def fake_mkdir(path, *args, **kwargs):
+        if inside(path):
+            if os.path.exists(path):
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fsdecode(path))
+            refuse(path)
+        return real["mkdir"](path, *args, **kwargs)
+
+    def removing(name):
+        def fake(path, *args, **kwargs):
+            if inside(path):
+                refuse(path)
+            return real[name](path, *args, **kwargs)
+        return fake
+
+    def moving(name):
+        def fake(src, dst, *args, **kwargs):
+            if inside(src) or inside(dst):
+                refuse(dst if inside(dst) else src)
+            return real[name](src, dst, *args, **kwargs)
+        return fake
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(io, "open", fake_open)  # pathlib opens through io.open
+    monkeypatch.setattr(os, "open", fake_os_open)  # tempfile creates through os.open
+    monkeypatch.setattr(os, "mkdir", fake_mkdir)
+    for name in ("unlink", "remove", "rmdir"):
+        monkeypatch.setattr(os, name, removing(name))
+    for name in ("replace", "rename"):
+        monkeypatch.setattr(os, name, moving(name))
+    return refused
+
+
+def fill_disk(monkeypatch, wanted) -> None:
+    """Files opened for writing whose path satisfies ``wanted`` are created, but every write fails, as on a full disk."""
+    real_open = builtins.open
+
+    class Full(io.FileIO):
+        def write(self, b):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        if not isinstance(file, int) and "w" in mode and not kwargs.get("opener") and wanted(Path(os.fsdecode(file))):
+            return Full(file, "wb")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(io, "open", fake_open)
+
+
+def _flip_a_pixel(path: Path) -> None:
+    """Invert one byte in the middle of the largest tensor stored in the zip file ``path``: the training images."""
+    with zipfile.ZipFile(path) as z:
+        info = max(z.infolist(), key=lambda i: i.file_size)
+    with open(path, "r+b") as f:
+        f.seek(info.header_offset + 26)
+        name_len, extra_len = struct.unpack("<HH", f.read(4))
+        f.seek(info.header_offset + 30 + name_len + extra_len + info.file_size // 2)
+        byte = f.read(1)[0]
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte ^ 0xFF]))
+
+
+def test_a_copied_cache_is_trusted_without_rebuilding(warm, monkeypatch):
+    root, expected = warm
+    monkeypatch.setattr(data, "_torchvision_class", no_work)
+    assert _same(_quiet_load(root), expected)
+
+
+def test_a_changed_byte_in_the_tensor_cache_is_caught_and_rebuilt(warm, cache):
+    root, expected = warm
+    _flip_a_pixel(cache / "MNIST.pt")
+    with pytest.warns(UserWarning) as record:
+        again = load_dataset("mnist", root)
+    message = _one_warning(record)
+    assert str(cache / "MNIST.pt") in message and "content hash" in message and "rebuilding" in message
+    assert _same(again, expected)
+    assert _same(_quiet_load(root), expected)  # the rebuilt cache is trusted again
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"not a torch file")
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _python_objects(path: Path) -> None:
+    torch.save({"fingerprint": Fraction(1, 3)}, path)  # weights_only=True refuses it unread
+
+
+def _tensors_missing(path: Path) -> None:
+    blob = torch.load(path, weights_only=True)
+    del blob["train_X"]
+    torch.save(blob, path)
+
+
+DAMAGE = {"truncated": _truncate, "garbage": _garbage, "empty": _empty, "python objects": _python_objects,
+          "tensors missing": _tensors_missing}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_tensor_cache_is_reported_in_one_sentence_and_rebuilt(warm, cache, damage):
+    root, expected = warm
+    DAMAGE[damage](cache / "MNIST.pt")
+    with pytest.warns(UserWarning) as record:
+        again = load_dataset("mnist", root)
+    message = _one_warning(record)
+    assert str(cache / "MNIST.pt") in message and "rebuilding" in message
+    assert _same(again, expected)
+    assert _same(_quiet_load(root), expected)
+
+
+class _WaitingGzip:
+    """A gzip file whose first read waits at ``barrier``: both extractions have opened their output by then."""
+
+    def __init__(self, file, barrier: threading.Barrier):
+        self.file, self.barrier, self.first = file, barrier, True
+
+    def read(self, size=-1):
+        if self.first:
+            self.first = False
+            self.barrier.wait()
+        return self.file.read(size)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+def _run_twice(function) -> list:
+    """Run ``function`` in two threads at once; the results, or the exceptions raised."""
+    results = []
+
+    def run():
+        try:
+            results.append(function())
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_concurrent_extractions_of_one_file_do_not_collide(tmp_path, monkeypatch):
+    raw, out = copy_raw(tmp_path / "root"), tmp_path / "out"
+    out.mkdir()
+    name = "t10k-labels-idx1-ubyte"
+    barrier, real_open = threading.Barrier(2, timeout=30), gzip.open
+    monkeypatch.setattr(gzip, "open", lambda *args, **kwargs: _WaitingGzip(real_open(*args, **kwargs), barrier))
+    results = _run_twice(lambda: data._extract(raw / f"{name}.gz", out / name, CANONICAL[name], "restore it"))
+    assert results == [None, None]
+    assert hashlib.md5((out / name).read_bytes()).hexdigest() == CANONICAL[name]
+    assert [p.name for p in out.iterdir()] == [name]  # no temporary file left behind
+
+
+def test_concurrent_first_loads_do_not_collide(warm, cache, monkeypatch):
+    root, expected = warm
+    (cache / "MNIST.pt").unlink()
+    barrier, real_save = threading.Barrier(2, timeout=60), torch.save
+
+    def save_then_wait(*args, **kwargs):  # both have written their cache file before either moves it into place
+        real_save(*args, **kwargs)
+        barrier.wait()
+
+    monkeypatch.setattr(torch, "save", save_then_wait)
+    results = _run_twice(lambda: load_dataset("mnist", root))
+    assert len(results) == 2 and all(not isinstance(r, BaseException) and _same(r, expected) for r in results), results
+    monkeypatch.undo()
+    assert sorted(p.name for p in cache.iterdir()) == ["MNIST", "MNIST.pt"]
+    assert _same(_quiet_load(root), expected)
+
+
+def test_leftovers_of_interrupted_loads_are_removed_once_stale(warm, cache):
+    root, expected = warm
+    stale = [cache / "MNIST.partial", cache / ".MNIST.k3j2h1g0.partial.pt",
+             cache / "MNIST" / "raw" / "train-images-idx3-ubyte.partial",
+             cache / "MNIST" / "raw" / ".t10k-labels-idx1-ubyte.a1b2c3d4.partial"]
+    live = [cache / ".MNIST.zz9y8x7w.partial.pt"]  # another process may be writing it right now
+    others = [cache / ".embedding.q1w2e3r4.partial.npy", cache / "FashionMNIST.partial"]  # not MNIST's to remove
+    two_hours_ago = time.time() - 7200
+    for path in stale + live + others:
+        path.write_bytes(b"half")
+    for path in stale + others:
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    assert _same(_quiet_load(root), expected)
+    assert [p for p in stale if p.exists()] == [] and all(p.exists() for p in live + others)
+
+
+def test_an_unwritable_cache_folder_is_one_sentence_before_any_work(tmp_path, monkeypatch):
+    copy_raw(tmp_path / "root")
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.setenv("MNIST_EXPLORE_CACHE", str(tmp_path / "file" / "cache"))
+    monkeypatch.setattr(gzip, "open", no_work)
+    monkeypatch.setattr(data, "_torchvision_class", no_work)
+    with pytest.raises(UserError) as info:
+        load_dataset("mnist", tmp_path / "root")
+    message = _one_sentence(info.value)
+    assert str(tmp_path / "file" / "cache") in message and "MNIST_EXPLORE_CACHE" in message
+
+
+def test_a_read_only_cache_folder_is_one_sentence_before_any_work(tmp_path, cache, monkeypatch):
+    copy_raw(tmp_path / "root")
+    (cache / "MNIST" / "raw").mkdir(parents=True)  # there, but on a read-only mount
+    refuse_writes(monkeypatch, cache)
+    monkeypatch.setattr(gzip, "open", no_work)
+    monkeypatch.setattr(data, "_torchvision_class", no_work)
+    with pytest.raises(UserError) as info:
+        load_dataset("mnist", tmp_path / "root")
+    message = _one_sentence(info.value)
+    assert str(cache) in message and "Read-only file system" in message and "MNIST_EXPLORE_CACHE" in message
+
+
+def test_a_read_only_warm_cache_loads_without_writing(warm, cache, monkeypatch):
+    root, expected = warm
+    stale = cache / "MNIST.partial"  # a leftover it cannot remove: left there, silently
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200,) * 2)
+    refused = refuse_writes(monkeypatch, cache)
+    assert _same(_quiet_load(root), expected)
+    assert refused == [str(stale)]
+
+
+def test_a_read_only_data_folder_is_read_and_never_written(tmp_path, cache, monkeypatch):
+    good, bad = copy_raw(tmp_path / "good"), copy_raw(tmp_path / "bad")
+    path = bad / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:5000])
+    refused = refuse_writes(monkeypatch, good, bad, paths.bundled_data_dir())
+    monkeypatch.setenv("MNIST_EXPLORE_DATA", str(tmp_path / "bad"))
+    with pytest.raises(DataError) as info:  # the error path writes nothing near the raw files either
+        load_dataset("mnist")
+    assert "train-labels-idx1-ubyte.gz is truncated" in _one_sentence(info.value)
+    monkeypatch.setenv("MNIST_EXPLORE_DATA", str(tmp_path / "good"))
+    assert len(load_dataset("mnist").train) == 60000
+    assert refused == [] and (cache / "MNIST.pt").exists()
+
+
+def test_a_failed_write_blames_the_cache_folder_not_the_data(tmp_path, cache, monkeypatch):
+    copy_raw(tmp_path / "root")
+    fill_disk(monkeypatch, lambda path: cache in path.parents)
+    with pytest.raises(UserError) as info:
+        load_dataset("mnist", tmp_path / "root")
+    message = _one_sentence(info.value)
+    assert not isinstance(info.value, DataError) and "truncated" not in message
+    assert "No space left on device" in message and str(cache) in message and "MNIST_EXPLORE_CACHE" in message
+    assert list((cache / "MNIST" / "raw").iterdir()) == []  # no half-written file left behind
+
+
+def test_a_tensor_cache_that_cannot_be_written_is_a_warning_and_the_data_still_loads(warm, cache, monkeypatch):
+    root, expected = warm
+    (cache / "MNIST.pt").unlink()
+    fill_disk(monkeypatch, lambda path: path.suffix == ".pt")
+    with pytest.warns(UserWarning) as record:
+        again = load_dataset("mnist", root)
+    message = _one_warning(record)
+    assert "No space left on device" in message and str(cache / "MNIST.pt") in message
+    assert _same(again, expected)
+    assert sorted(p.name for p in cache.iterdir()) == ["MNIST"]  # no half-written file left behind
+
+
+def test_mnist_explore_cache_moves_every_derived_file(tmp_path, cache, monkeypatch):
+    # Were the variable ignored anywhere, files would land in the checkout's data/cache or the per-user cache.
+    monkeypatch.setattr(paths, "checkout_root", lambda: tmp_path / "checkout")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MNIST_EXPLORE_DATA", raising=False)
+    assert paths.cache_dir() == cache
+    assert len(load_dataset("mnist").train) == 60000
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == sorted(["cache/MNIST.pt"] + [f"cache/MNIST/raw/{name}" for name in CANONICAL])
+
+
+def test_cache_files_get_the_mode_that_open_gives(tmp_path, cache, monkeypatch):
+    # A cache shared read-only with other users must stay readable: not the 0o600 of a temporary file.
+    copy_raw(tmp_path / "root")
+    monkeypatch.setattr(data, "_OPEN_MODE", [])  # found afresh, under the umask set here
+    umask = os.umask(0o022)
+    try:
+        load_dataset("mnist", tmp_path / "root")
+    finally:
+        os.umask(umask)
+    files = [cache / "MNIST.pt", *(cache / "MNIST" / "raw").iterdir()]
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: oct(0o644) for p in files}
