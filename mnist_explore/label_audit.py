@@ -123,14 +123,18 @@ def quality_scores(labels, probs, method: str = "self_confidence") -> np.ndarray
     return get_label_quality_scores(labels, probs, method=method)
 
 
-def find_suspects(labels, probs, method: str = "self_confidence") -> Suspects:
-    """The labels confident learning flags (per-class thresholds, pruned by the estimated noise rates),
-    ranked by ``method``: ``self_confidence`` or ``normalized_margin``."""
+def find_suspects(labels, probs, method: str = "self_confidence", filter_by: str = "predicted_neq_given") -> Suspects:
+    """Suspect labels ranked by ``method`` (``self_confidence`` or ``normalized_margin``), most suspect first.
+
+    ``filter_by`` decides where the list stops: ``predicted_neq_given`` (the default) keeps every image whose
+    out-of-sample prediction differs from its label; ``prune_by_noise_rate`` is confident learning's own cut
+    (per-class thresholds, as many per class as the confident joint estimates are mislabelled).
+    """
     from cleanlab.filter import find_label_issues
 
     scores = quality_scores(labels, probs, method)
     labels, probs = _check(labels, probs)
-    index = find_label_issues(labels, probs, return_indices_ranked_by=method, n_jobs=1)
+    index = find_label_issues(labels, probs, filter_by=filter_by, return_indices_ranked_by=method, n_jobs=1)
     index = np.asarray(index, dtype=np.int64)
     return Suspects(index, labels[index], probs[index].argmax(axis=1), scores[index])
 
@@ -161,11 +165,13 @@ def noise_cutoffs(n_flipped: int) -> dict[str, int]:
 
 
 def evaluate_ranking(labels_noisy, probs, flipped, method: str) -> list[dict]:
-    """Precision and recall at each cut-off of :func:`noise_cutoffs` and at cleanlab's own cut."""
+    """Precision and recall at each cut-off of :func:`noise_cutoffs`, of the images predicted as another class,
+    and of confident learning's own cut."""
     ranked = np.argsort(quality_scores(labels_noisy, probs, method), kind="stable")
     rows = [dict(cutoff=name, k=k, **dict(zip(("precision", "recall"), precision_recall(ranked, flipped, k))))
             for name, k in noise_cutoffs(len(flipped)).items()]
-    found = find_suspects(labels_noisy, probs, method).index
-    rows.append(dict(cutoff="cleanlab's cut", k=len(found),
-                     **dict(zip(("precision", "recall"), precision_recall(found, flipped, len(found))))))
+    for name, filter_by in (("predicted ≠ given", "predicted_neq_given"), ("cleanlab's cut", "prune_by_noise_rate")):
+        found = find_suspects(labels_noisy, probs, method, filter_by).index
+        rows.append(dict(cutoff=name, k=len(found),
+                         **dict(zip(("precision", "recall"), precision_recall(found, flipped, len(found))))))
     return [dict(method=method, **row) for row in rows]

@@ -62,6 +62,9 @@ def test_confident_learning_finds_known_flipped_labels(method):
     rows = label_audit.evaluate_ranking(noisy, probs, flipped, method)
     top = next(r for r in rows if r["cutoff"] == "top 1×flipped")
     assert top["k"] == len(flipped) and top["precision"] == top["recall"] > 0.9
+    confident = label_audit.find_suspects(noisy, probs, method, "prune_by_noise_rate")
+    precision, recall = label_audit.precision_recall(confident.index, flipped, len(confident))
+    assert precision > 0.9 and recall > 0.9
     # Against clean labels the same ranking finds (almost) nothing: the score is about the label, not the image.
     assert len(label_audit.find_suspects(y, probs, method)) < 0.2 * len(flipped)
 
@@ -150,10 +153,13 @@ def test_recipes_render_honest_galleries_and_ranked_csvs(mnist, tmp_path, monkey
         assert audit.method in title and f"{audit.precision_at_flipped():.0%}" in title
     synthetic = recipes()["label_audit_synthetic_precision"].make(ctx)
     assert "randomly flipped" in synthetic._suptitle.get_text()
-    assert len(synthetic.axes[0].patches) == 4 * len(study.METHODS)  # one bar per cut-off and method
+    assert len(synthetic.axes[0].patches) == 5 * len(study.METHODS)  # one bar per cut-off and method
     assert {r["method"] for r in audit.synthetic} == set(study.METHODS)
     assert audit.method == max(study.METHODS, key=audit.precision_at_flipped)
     assert audit.n_flipped == 3 and len(audit.train_positions) == 300
+    predicted = audit.train_probs.argmax(1).numpy()
+    assert sorted(audit.train.index) == sorted(audit.train_positions[predicted != mnist.train.y.numpy()[
+        audit.train_positions]])  # the suspects are the images the fold models read as another digit
 
 
 def test_csv_of_an_empty_split_has_its_header_only(tmp_path):

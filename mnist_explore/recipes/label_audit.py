@@ -44,8 +44,8 @@ def gallery_title(audit: LabelAudit, split: str, shown: int) -> str:
     name = "training" if split == "train" else "test"
     seeds = len({r["seed"] for r in audit.synthetic})
     return (f"Candidates for review, not confirmed mislabels: the first {shown} of {len(getattr(audit, split))} "
-            f"{name} labels flagged among {total:,}\nby confident learning on k-fold out-of-sample probabilities, "
-            f"ranked by {audit.method}.\nMeasured on synthetic noise: with {audit.n_flipped / audit.noise_train_size:.0%} "
+            f"{name} labels among {total:,} that the k-fold\nmodels (out-of-sample) read as another digit, "
+            f"ranked by confident learning's {audit.method} score.\nMeasured on synthetic noise: with {audit.n_flipped / audit.noise_train_size:.0%} "
             f"of {audit.noise_train_size:,} training labels flipped at random, {audit.precision_at_flipped():.0%} of the "
             f"first {audit.n_flipped} suspects were flips (mean of {seeds} seed{'s' * (seeds > 1)})")
 

@@ -68,6 +68,7 @@ class LabelAudit:
     synthetic: list[dict]  # one row per noise seed, method and cut-off: precision and recall
     train: Suspects  # index: position in the training split as torchvision orders it
     test: Suspects  # index: position in the test split
+    # Suspects are the images whose out-of-sample prediction is another class, ranked by ``method``.
     train_probs: torch.Tensor  # (n_train, 10) out-of-sample probabilities of the audited training images
     test_probs: torch.Tensor
     train_positions: np.ndarray  # the audited training images' positions (all of them by default)
@@ -76,6 +77,7 @@ class LabelAudit:
     test_accuracy: float
     noise_train_size: int
     n_flipped: int  # flipped labels per noise seed
+    confident: dict[str, int] = field(default_factory=dict)  # per split: how many confident learning's own cut flags
     seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self, method: str | None = None) -> list[dict]:
@@ -164,11 +166,13 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
     directory = _cache(settings, device, seed, "audit", settings.train_size)
     train_probs, (test_probs,) = _oos(train, settings, seed, directory, others=(test,), progress=progress)
     y_train, y_test = train.y.cpu().numpy(), test.y.cpu().numpy()
+    confident = {name: len(audit.find_suspects(y, probs.numpy(), method, "prune_by_noise_rate"))
+                 for name, y, probs in (("train", y_train, train_probs), ("test", y_test, test_probs))}
     return LabelAudit(
         method, synthetic,
         _to_split(audit.find_suspects(y_train, train_probs.numpy(), method), train_pos),
         _to_split(audit.find_suspects(y_test, test_probs.numpy(), method), test_pos),
         train_probs, test_probs, train_pos, test_pos,
         float((train_probs.argmax(1).numpy() == y_train).mean()), float((test_probs.argmax(1).numpy() == y_test).mean()),
-        noise_n, n_flipped,
+        noise_n, n_flipped, confident,
         dict(synthetic=measured - start, audit=time.perf_counter() - measured, total=time.perf_counter() - start))
