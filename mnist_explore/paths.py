@@ -142,12 +142,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # the mode open() would give, not mkstemp's private 0600
     try:
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -219,10 +226,15 @@ def load_torch(path: str | Path, map_location=None):
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Weights only load failed" in str(exc):
+        if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):  # it names a Python object to build
             raise UserError(f"{path} holds Python objects that no file written by mnist-explore contains, so it "
                             "was refused unread (loading it could run code): delete it and run again.") from None
-        raise DamagedFile(f"{path} is damaged ({str(exc).splitlines()[0]})") from exc
+        raise DamagedFile(f"{path} is damaged ({_first_sentence(exc)})") from exc
     except (RuntimeError, EOFError, IndexError, KeyError, ValueError, OSError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DamagedFile(f"{path} is damaged ({first[:120]})") from exc
+        raise DamagedFile(f"{path} is damaged ({_first_sentence(exc)})") from exc
+
+
+def _first_sentence(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    end = text.find(". ")
+    return text[:end] if 0 < end < 160 else text[:160]
