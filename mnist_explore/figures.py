@@ -45,6 +45,7 @@ class Context:
     profile: str = "default"
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     seed: int = 0
+    out: Path | None = None  # where render() writes; recipes that write files besides a figure use it
     _memo: dict = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, compute: Callable[[], object]):
@@ -143,6 +144,7 @@ def render(selected: list[Recipe], ctx: Context, directory: str | Path | None = 
     directory = check_writable(directory if directory is not None else figures_dir(), "output",
                                "--out (or MNIST_EXPLORE_FIGURES)")
     manifest = directory / MANIFEST
+    ctx.out = directory
     done = []
     for item in tqdm(selected, desc=f"figures ({ctx.profile})", unit="fig"):
         start = time.perf_counter()

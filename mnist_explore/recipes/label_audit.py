@@ -1,9 +1,8 @@
 """Recipes for notebook 12: the label audit's synthetic-noise measurement and its candidates for review.
 
 The two gallery recipes also write the full ranked list of their split's suspects,
-``suspect_labels_<split>.csv``, atomically into ``paths.figures_dir()`` (``MNIST_EXPLORE_FIGURES``)
-next to the figure: a recipe returns a figure and is not told ``--out``, so the table follows the
-figures folder's variable rather than ``--out``.
+``suspect_labels_<split>.csv``, atomically, next to the figure (``ctx.out``: ``--out``, else
+``paths.figures_dir()``).
 """
 from __future__ import annotations
 
@@ -52,7 +51,7 @@ def gallery_title(audit: LabelAudit, split: str, shown: int) -> str:
 
 def _gallery(ctx: Context, split: str):
     audit = ctx.study(label_audit)
-    write_suspects_csv(audit, split)
+    write_suspects_csv(audit, split, ctx.out)
     top = getattr(audit, split).top(GALLERY)
     images = getattr(ctx.dataset("mnist"), split).X[top.index].cpu()
     return plots.plot_suspects(images, top.given, top.suggested, top.score, gallery_title(audit, split, len(top)))
