@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: figures test notebooks book clean
+.PHONY: figures test notebooks lab book claims clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,21 @@ figures: $(STAMP)
 test: $(STAMP)
 	MNIST_EXPLORE_QUICK=1 $(BIN)/python -m pytest
 
-# Re-execute every notebook in place, top to bottom, with its full settings.
+# Re-execute every notebook in place, top to bottom, at the default profile (PROFILE=quick or full to
+# change it). MNIST_EXPLORE_INTERACTIVE=0: each progress bar saves one line, each explorer a short note.
+PROFILE ?= default
 notebooks: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=3600 notebooks/*.ipynb
+	MNIST_EXPLORE_PROFILE=$(PROFILE) MNIST_EXPLORE_INTERACTIVE=0 $(BIN)/jupyter nbconvert --to notebook \
+		--execute --inplace --ExecutePreprocessor.timeout=3600 notebooks/*.ipynb
+
+# JupyterLab from the project's environment, offline, with the notebooks folder open.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
+
+# Execute copies of the notebooks that state claims, for seeds 0 and 1 at the default profile, and write
+# which claims held to benchmarks/results/claims-<host>.json (NOTEBOOKS="01 10" runs just those).
+claims: $(STAMP)
+	$(BIN)/mnist-explore claims --profile default --seeds 0 1 $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
 
 # The walkthroughs as a website in book/_build/html (git ignores it), from the notebooks' committed
 # outputs: nothing re-runs. MathJax comes from npm (once, into book/_vendor); the t-SNE explorer

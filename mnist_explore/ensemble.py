@@ -22,7 +22,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .data import Split
 from .ema import EMA
@@ -30,6 +29,7 @@ from .errors import UserError
 from .history import History
 from .metrics import accuracy, misclassified, predict
 from .models import init_model
+from .progress import bar as progress_bar
 from .train import Callback, TrainConfig, fit
 
 
@@ -91,7 +91,7 @@ def train_members(train: Split, val: Split, settings: EnsembleSettings, checkpoi
     """
     members = []
     plan = settings.members()
-    for i, (name, seed) in enumerate(tqdm(plan, desc="ensemble members", unit="model", disable=not progress)):
+    for i, (name, seed) in enumerate(progress_bar(plan, desc="ensemble members", unit="model", disable=not progress)):
         config = TrainConfig(model=name, epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
                              schedule="onecycle", label_smoothing=settings.label_smoothing,
                              augment=settings.augment, seed=seed, compile=settings.compile, progress=progress)

@@ -19,12 +19,12 @@ from types import ModuleType
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
-from tqdm.auto import tqdm
 
 from . import __version__
 from .data import Dataset, load_dataset
 from .errors import UserError
 from .paths import atomic_path, check_writable, figures_dir, locked, output_path, write_text_atomic
+from .progress import bar as progress_bar
 
 DPI = 110
 MANIFEST = "MANIFEST.json"
@@ -146,7 +146,7 @@ def render(selected: list[Recipe], ctx: Context, directory: str | Path | None = 
     manifest = directory / MANIFEST
     ctx.out = directory
     done = []
-    for item in tqdm(selected, desc=f"figures ({ctx.profile})", unit="fig"):
+    for item in progress_bar(selected, desc=f"figures ({ctx.profile})", unit="fig"):
         start = time.perf_counter()
         made = item.make(ctx)
         if isinstance(made, Figure):

@@ -15,11 +15,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .data import Split
 from .errors import UserError
 from .paths import DamagedFile, atomic_path, load_torch
+from .progress import bar as progress_bar
 from .runtime import seeded_global_rng
 
 NUM_CLASSES = 10
@@ -187,7 +187,7 @@ def _train(config: GANConfig, train: Split, device: torch.device, checkpoint: st
     total = steps_per_epoch * config.epochs
     snapshot_at = {round(k * total / config.snapshots) for k in range(config.snapshots + 1)}
     window, step, start = [], 0, time.perf_counter()
-    bar = tqdm(total=total, desc="GAN" + (" (conditional)" if config.conditional else ""), disable=not config.progress)
+    bar = progress_bar(total=total, desc="GAN" + (" (conditional)" if config.conditional else ""), disable=not config.progress)
     for epoch in range(config.epochs):
         perm = torch.randperm(len(train), generator=order)
         for i in range(steps_per_epoch):

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .data import Split
 from .errors import UserError
 from .metrics import predict
+from .progress import bar as progress_bar
 from .train import TrainConfig, fit
 
 METHODS = ("self_confidence", "normalized_margin")
@@ -77,7 +77,7 @@ def out_of_sample_probs(train: Split, folds: int, epochs: int, *, seed: int = 0,
     ids = fold_ids(len(train), folds, seed)
     probs = torch.zeros(len(train), NUM_CLASSES, dtype=torch.float64)
     other_probs = [torch.zeros(len(s), NUM_CLASSES, dtype=torch.float64) for s in others]
-    for k in tqdm(range(folds), desc="fold models", unit="model", disable=not progress, leave=False):
+    for k in progress_bar(range(folds), desc="fold models", unit="model", disable=not progress, leave=False):
         held_out, inside = torch.nonzero(ids == k).flatten(), torch.nonzero(ids != k).flatten()
         fold_train, fold_val = _fold_split(train, inside, min(val_size, len(inside) // 5), seed + k)
         directory = None if checkpoint_dir is None else Path(checkpoint_dir) / f"fold{k}"

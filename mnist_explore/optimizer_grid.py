@@ -22,14 +22,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call, vmap
-from tqdm.auto import tqdm
 
 from .data import Split, to_float
 from .errors import UserError
 from .metrics import accuracy, predict
 from .models import init_model
-from .runtime import get_device, seeded_global_rng
 from .optimizers import OPTIMIZERS, build_optimizer
+from .progress import bar as progress_bar
+from .runtime import get_device, seeded_global_rng
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def _train(group: _Group, runs: list[GridRun], train: Split, val: Split, batches
     device, specs, seed = group.device, group.specs, group.specs[0].seed
     running = torch.zeros(len(specs), device=device)
     since = 0
-    bar = tqdm(batches, desc=f"seed {seed}: {len(specs)} runs", leave=False, disable=not progress)
+    bar = progress_bar(batches, desc=f"seed {seed}: {len(specs)} runs", leave=False, disable=not progress)
     for step, index in enumerate(bar, 1):
         index = index.to(train.X.device)
         running += group.step(to_float(train.X[index]).to(device), train.y[index].to(device), concurrent)
@@ -194,7 +194,7 @@ def run_grid(specs: Sequence[Spec], train: Split, val: Split, epochs: int, concu
         size = (concurrency or len(group)) if concurrent else 1
         chunks += [group[i:i + size] for i in range(0, len(group), size)]
     # Concurrent groups are few and long: a bar per group. Sequential runs are many and short: one bar over them.
-    for chunk in tqdm(chunks, desc="optimizer grid", unit="run", disable=concurrent or not progress):
+    for chunk in progress_bar(chunks, desc="optimizer grid", unit="run", disable=concurrent or not progress):
         runs += train_group(chunk, train, val, epochs, concurrent=concurrent, progress=progress and concurrent,
                             **kwargs)
     return runs, time.perf_counter() - start

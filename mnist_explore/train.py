@@ -24,7 +24,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .augment import get_augmentation
 from .data import Split, batches, to_float
@@ -34,6 +33,7 @@ from .metrics import evaluate
 from .models import init_model
 from .optimizers import build_optimizer
 from .paths import DamagedFile, atomic_path, check_writable, load_torch
+from .progress import bar as progress_bar
 from .runtime import autocast, global_rng_state, seeded_global_rng
 from .schedules import build_schedule
 
@@ -345,7 +345,7 @@ def fit(config: TrainConfig, train: Split, val: Split, *, model: nn.Module | Non
         if saved is not None:
             _check_same_settings(saved["history"]["config"], run.history.config, checkpoint)
             run.load_state_dict(saved)
-    bar = tqdm(total=run.total_steps, initial=run.step, desc=config.model, disable=not config.progress,
+    bar = progress_bar(total=run.total_steps, initial=run.step, desc=config.model, disable=not config.progress,
                unit="step", leave=False)
     for cb in run.callbacks:
         cb.on_train_begin(run)

@@ -17,10 +17,10 @@ import warnings
 from dataclasses import dataclass
 
 import torch
-from tqdm.auto import tqdm
 
 from .embed import pca
-from .neighbors import tile_rows, knn
+from .neighbors import knn, tile_rows
+from .progress import bar as progress_bar
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class Optimiser:
     def run(self, Y: torch.Tensor, P: Affinities, n_iter: int, exaggeration: float, tile_fn, desc: str):
         lr = max(200.0, len(Y) / exaggeration)
         update, gains = torch.zeros_like(Y), torch.ones_like(Y)
-        for _ in tqdm(range(n_iter), desc=desc, leave=False, disable=n_iter < 50):
+        for _ in progress_bar(range(n_iter), desc=desc, leave=False, disable=n_iter < 50):
             grad = gradient(Y, P, exaggeration, tile_fn)
             same_sign = (grad > 0) == (update > 0)
             gains = torch.where(same_sign, gains * 0.8, gains + 0.2).clamp_min_(self.min_gain)

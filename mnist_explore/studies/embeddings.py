@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .. import embed, neighbors
 from ..data import Dataset
 from ..errors import UserError
+from ..progress import bar as progress_bar
 from ..runtime import get_device
 from .profiles import StudySettings
 
@@ -75,7 +75,7 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
     """PCA of the digits on ``device`` (None: ``get_device()``), then each map of ``settings.methods``, seeded."""
     device = get_device(device)
     result = Maps(digits(data.to(device), settings.points))
-    for method in tqdm(settings.methods, desc="maps", unit="map", disable=not progress, leave=False):
+    for method in progress_bar(settings.methods, desc="maps", unit="map", disable=not progress, leave=False):
         E = embed_map(result.digits, method, device=device, seed=seed)
         result.maps[method] = E, neighbors.knn_score(E, result.digits.y.cpu(), result.digits.n_train)
     return result

@@ -10,12 +10,12 @@ import statistics
 from dataclasses import dataclass, field
 
 import torch
-from tqdm.auto import tqdm
 
 from ..data import Dataset, train_val_split
 from ..history import History
 from ..metrics import accuracy, error_count, predict
 from ..models import count_parameters
+from ..progress import bar as progress_bar
 from ..runtime import get_device
 from ..train import TrainConfig, fit
 from .profiles import StudySettings
@@ -94,7 +94,7 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
     test = dataset.test if settings.test_size is None else dataset.test.subset(torch.arange(settings.test_size))
     result, best_val, best_probs = SearchResult(settings), {}, {}
     plan = [(m, a, seed + s) for m in settings.models for a in settings.augments for s in settings.seeds]
-    for model_name, augment, seed in tqdm(plan, desc="model search", unit="run", disable=not progress):
+    for model_name, augment, seed in progress_bar(plan, desc="model search", unit="run", disable=not progress):
         config = TrainConfig(model=model_name, epochs=settings.epochs, batch_size=settings.batch_size,
                              lr=settings.lr, schedule="onecycle", augment=augment, seed=seed, progress=False)
         trained = fit(config, train, val)

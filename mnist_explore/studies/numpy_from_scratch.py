@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .. import numpy_mlp
 from ..data import Dataset, normalization, train_val_split
 from ..metrics import predict
+from ..progress import bar as progress_bar
 from ..runtime import get_device
 from .profiles import StudySettings
 
@@ -40,7 +40,7 @@ class Study:
     grid: list[dict] = field(default_factory=list)  # lr, epochs, val_acc (seed 0)
     lr: float = 0.0
     epochs: int = 0
-    numpy_runs: list[dict] = field(default_factory=list)  # seed, seconds, test_acc, history
+    numpy_runs: list[dict] = field(default_factory=list)  # seed, seconds, train_acc, test_acc, history
     torch_runs: list[dict] = field(default_factory=list)
     costs: list[dict] = field(default_factory=list)
     params: numpy_mlp.Params | None = None  # seed 0's trained weights
@@ -71,7 +71,7 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
     y, y_val, y_test = (s.y.cpu().numpy() for s in (train, val, dataset.test))
     study = Study(settings)
     plan = [(lr, ep) for lr in settings.lr_grid for ep in settings.epochs_grid]
-    bar = tqdm(total=len(plan) + 2 * len(seeds) + 1, desc="numpy study", unit="step", disable=not progress)
+    bar = progress_bar(total=len(plan) + 2 * len(seeds) + 1, desc="numpy study", unit="step", disable=not progress)
     for lr, epochs in plan:  # selection on the validation split only
         _, history = numpy_mlp.train(X, y, X_val, y_val, epochs=epochs, lr=lr, batch_size=settings.batch_size, seed=seeds[0])
         study.grid.append({"lr": lr, "epochs": epochs, "val_acc": history.epochs[-1]["val_acc"]})
@@ -84,6 +84,7 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
                                         batch_size=settings.batch_size, seed=seed, params=init)
         test_pred = numpy_mlp.predict(params, X_test).argmax(axis=1)
         study.numpy_runs.append({"seed": seed, "seconds": history.train_seconds, "history": history,
+                                 "train_acc": numpy_mlp.accuracy(y, numpy_mlp.predict(params, X).argmax(axis=1)),
                                  "test_acc": numpy_mlp.accuracy(y_test, test_pred)})
         if study.params is None:
             study.params, study.test_pred = params, test_pred
