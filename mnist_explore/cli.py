@@ -21,6 +21,13 @@ def _parser() -> argparse.ArgumentParser:
     figures.add_argument("--seed", type=int, default=0, help="seed for every recipe (default 0)")
     figures.add_argument("--out", metavar="DIR", help="write here instead of figures/")
     figures.add_argument("--list", action="store_true", help="list the figure names and exit")
+    claims = commands.add_parser("claims", help="execute the notebooks for some seeds and check every claim they state",
+                                 description="Execute copies of the notebooks for each seed and write which of their "
+                                             "claims held to benchmarks/results/claims-<host>.json.")
+    claims.add_argument("--notebooks", nargs="+", metavar="NAME",
+                        help="by number (01 10) or file name (default: every notebook that states a claim)")
+    claims.add_argument("--seeds", nargs="+", type=int, default=[0, 1], metavar="SEED", help="default: 0 1")
+    claims.add_argument("--profile", choices=list(PROFILES), default="default", help="the notebooks' profile (default)")
     return parser
 
 
@@ -40,17 +47,30 @@ def _figures(args: argparse.Namespace) -> None:
     print(f"wrote {len(done)} figure(s) on {ctx.device} in {total:.1f} s ({args.profile} profile)")
 
 
+def _claims(args: argparse.Namespace) -> int:
+    from .claims import run
+
+    report, path, ok = run(args.notebooks, args.seeds, args.profile)
+    held = sum(all(c["held"].values()) for c in report["claims"])
+    print(f"wrote {path}: {held} of {len(report['claims'])} claims held for every seed"
+          + ("" if ok else "; the ones run here that did not are listed above"))
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         import matplotlib
 
         matplotlib.use("Agg")  # files only; set here, never at import
+        if args.command == "claims":
+            return _claims(args)
         _figures(args)
     except UserError as exc:
         print(f"mnist-explore: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("mnist-explore: interrupted; the figures already written are kept in the manifest.", file=sys.stderr)
+        done = "the figures already written are kept in the manifest" if args.command == "figures" else "no report written"
+        print(f"mnist-explore: interrupted; {done}.", file=sys.stderr)
         return 130
     return 0

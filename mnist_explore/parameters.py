@@ -1,8 +1,9 @@
 """A notebook's parameters, checked in the cell after the parameters cell: one sentence for a bad value,
 before any data is loaded or any model trained.
 
-    from mnist_explore.parameters import check, notebook_profile
+    from mnist_explore.parameters import check, notebook_profile, notebook_seed
     PROFILE = notebook_profile()                      # in the parameters cell
+    SEED = notebook_seed()
     check(PROFILE=PROFILE, SEED=SEED, DEVICE=DEVICE)  # first thing in the next cell
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .errors import UserError
 
 QUICK_ENV = "MNIST_EXPLORE_QUICK"
 PROFILE_ENV = "MNIST_EXPLORE_PROFILE"
+SEED_ENV = "MNIST_EXPLORE_SEED"
 
 
 def notebook_profile() -> str:
@@ -34,6 +36,19 @@ def notebook_profile() -> str:
         return check_profile(profile)
     except UserError:
         raise UserError(f"{PROFILE_ENV}={profile!r} is not a profile: set it to quick, default or full.") from None
+
+
+def notebook_seed(default: int = 0) -> int:
+    """The seed a notebook runs with: ``MNIST_EXPLORE_SEED`` (a whole number from 0 to 2**32 - 1), else ``default``.
+
+    ``mnist-explore claims`` sets it to run each notebook for several seeds; unset or empty, ``default``.
+    """
+    value = os.environ.get(SEED_ENV, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) > 2**32 - 1:
+        raise UserError(f"{SEED_ENV}={value!r} is not a seed: set it to a whole number from 0 to {2**32 - 1}, or unset it.")
+    return int(value)
 
 
 def _whole(low: int, high: int | None = None, allow_none: bool = False) -> Callable[[str, object], None]:

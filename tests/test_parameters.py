@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mnist_explore.errors import UserError
-from mnist_explore.parameters import check, notebook_profile
+from mnist_explore.parameters import check, notebook_profile, notebook_seed
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -76,3 +76,20 @@ def test_the_cell_after_the_parameters_checks_every_parameter(path):
              if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check"]
     assert len(calls) == 1, "the cell after the parameters cell calls check(...) once"
     assert {k.arg for k in calls[0].keywords} == defined
+
+
+@pytest.mark.parametrize("value, expected", [(None, 0), ("", 0), ("3", 3), (" 7 ", 7), ("4294967295", 4294967295)])
+def test_the_seed_comes_from_the_seed_variable(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("MNIST_EXPLORE_SEED", raising=False)
+    else:
+        monkeypatch.setenv("MNIST_EXPLORE_SEED", value)
+    assert notebook_seed() == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "abc", "4294967296", "²"])
+def test_a_bad_seed_variable_is_one_sentence(monkeypatch, value):
+    monkeypatch.setenv("MNIST_EXPLORE_SEED", value)
+    with pytest.raises(UserError, match=f"MNIST_EXPLORE_SEED={value!r} is not a seed: set it to a whole number") as info:
+        notebook_seed()
+    assert "\n" not in str(info.value)
