@@ -146,3 +146,44 @@ def test_explorers_print_a_note_when_nothing_can_render_them(monkeypatch, capsys
     monkeypatch.setenv("MNIST_EXPLORE_INTERACTIVE", "0")
     explore.training_scrubber(history())._ipython_display_()
     assert capsys.readouterr().out.strip() == NOTE
+
+
+def test_loss_surface_paths_and_the_knob_that_draws_them():
+    from mnist_explore import surfaces
+
+    for name in ("sgd", "sgd_momentum", "rmsprop", "adam"):
+        path = surfaces.trajectory("ravine", name, surfaces.RAVINE_LR[name], 100)
+        assert path.shape == (101, 2) and not surfaces.diverged(path, 100)
+        assert surfaces.final_loss("ravine", path) < surfaces.final_loss("ravine", path[:1]) / 10
+    blown = surfaces.trajectory("rosenbrock", "sgd", 0.1, 100)
+    assert surfaces.diverged(blown, 100) and np.isfinite(blown).all()
+    with pytest.raises(UserError, match="Unknown surface"):
+        surfaces.trajectory("bowl", "sgd", 0.1)
+    knob = explore.loss_surface_explorer("sgd")
+    first = knob.image.value
+    knob.controls["optimizer"].value = "adam"
+    assert knob.image.value != first
+    knob.controls["surface"].value = "rosenbrock"
+    knob.controls["optimizer"].value = "sgd"
+    knob.controls["lr"].value = 0.1
+    assert "diverged" in knob.message.value and knob.image.layout.display == "none"
+    knob.controls["lr"].value = 1e-3
+    assert knob.image.layout.display == "" and "diverged" not in knob.message.value
+
+
+def test_hidden_layer_and_perplexity_knobs(trained, mnist):
+    knob = explore.hidden_layer_explorer(trained, mnist.test.X, mnist.test.y)
+    first = knob.image.value
+    knob.controls["digit"].value = 3
+    second = knob.image.value
+    knob.controls["layer"].value = knob.controls["layer"].options[-1]
+    assert len({first, second, knob.image.value}) == 3
+
+    from mnist_explore import embed
+    X = torch.cat([mnist.train.X[:300], mnist.test.X[:100]]).flatten(1).float() / 255
+    y = torch.cat([mnist.train.y[:300], mnist.test.y[:100]])
+    z = embed.pca(X).transform(X, 20)
+    knob = explore.tsne_perplexity_explorer(z, y, n_train=300, perplexities=(5, 30, 200), backend="opentsne")
+    assert knob.image.layout.display == "" and knob.image.value
+    knob.controls["perplexity"].value = 200
+    assert "needs more than 600 points" in knob.message.value

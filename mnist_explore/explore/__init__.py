@@ -8,11 +8,19 @@ the widget's events call, so tests and scripts can drive it too.
 - :func:`draw_digit`: draw a digit, see it made MNIST-style and what a model makes of it.
 - :func:`training_scrubber`: a slider through training time over each layer's histograms.
 - :func:`confusion_explorer`: click a confusion-matrix cell to see its test digits.
+
+Knobs (:class:`Knobs`: controls and the figure they redraw): :func:`loss_surface_explorer` (an
+optimizer and its learning rate on a two-parameter surface), :func:`tsne_perplexity_explorer`,
+:func:`gan_interpolation_explorer` (the two digits to walk between), :func:`hidden_layer_explorer`
+(the layer and the digit).
 """
 from .confusion import ConfusionExplorer, confusion_explorer
 from .draw import DrawDigit, draw_digit
 from .embedding import EmbeddingExplorer, embedding_explorer
+from .knobs import (Knobs, gan_interpolation_explorer, hidden_layer_explorer, loss_surface_explorer,
+                    tsne_perplexity_explorer)
 from .scrubber import TrainingScrubber, training_scrubber
 
-__all__ = ["ConfusionExplorer", "DrawDigit", "EmbeddingExplorer", "TrainingScrubber", "confusion_explorer",
-           "draw_digit", "embedding_explorer", "training_scrubber"]
+__all__ = ["ConfusionExplorer", "DrawDigit", "EmbeddingExplorer", "Knobs", "TrainingScrubber", "confusion_explorer",
+           "draw_digit", "embedding_explorer", "gan_interpolation_explorer", "hidden_layer_explorer",
+           "loss_surface_explorer", "training_scrubber", "tsne_perplexity_explorer"]

@@ -31,9 +31,9 @@ class Explorer:
 
 
 def as_uint8(images) -> np.ndarray:
-    """(N, 28, 28) uint8 images from a uint8 tensor or array, or from floats in [0, 1]."""
+    """(N, 28, 28) uint8 images from uint8 or [0, 1] float images, either (N, 28, 28) or flattened (N, 784)."""
     array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
-    array = array.reshape(-1, *array.shape[-2:])
+    array = array.reshape(-1, 28, 28) if array.shape[-1] == 784 else array.reshape(-1, *array.shape[-2:])
     if array.dtype != np.uint8:
         array = (array.clip(0, 1) * 255).round().astype(np.uint8)
     return array

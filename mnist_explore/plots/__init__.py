@@ -6,7 +6,7 @@ Nothing here saves a file: see ``figures.save_figure``.
 from ._common import DIGIT_COLORS, mosaic
 from .best import (ANCHORS, plot_accuracy_vs_size, plot_disputed_labels, plot_ensemble_errors,
                    plot_hard_digits)
-from .optimizers import plot_final_table, plot_lr_sensitivity, plot_optimizer_curves, plot_ranking
+from .optimizers import plot_final_table, plot_lr_sensitivity, plot_optimizer_curves, plot_ranking, plot_trajectories
 from .data import (plot_class_counts, plot_class_means, plot_intensity_fractions, plot_mean_intensity,
                    plot_pixel_histograms, plot_pixel_std, plot_sample_grid)
 from .gan import plot_digit_rows, plot_fidelity, plot_gan_history
@@ -32,7 +32,7 @@ __all__ = [
     "plot_histogram_heatmaps", "plot_shape_stats", "plot_gradient_flow", "plot_gradient_by_depth",
     "plot_explained_variance", "plot_pca_scatter", "plot_components", "plot_reconstructions", "plot_map",
     "plot_maps", "plot_per_class", "plot_axis_distributions", "plot_distance_distributions",
-    "plot_optimizer_curves", "plot_lr_sensitivity", "plot_final_table", "plot_ranking",
+    "plot_optimizer_curves", "plot_lr_sensitivity", "plot_final_table", "plot_ranking", "plot_trajectories",
     "plot_gan_history", "plot_digit_rows", "plot_fidelity",
     "plot_transfer_curves", "plot_layer_change",
     "ANCHORS", "plot_accuracy_vs_size", "plot_ensemble_errors", "plot_hard_digits", "plot_disputed_labels",

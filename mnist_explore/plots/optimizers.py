@@ -107,3 +107,23 @@ def plot_ranking(ranks: Sequence, ax: Axes | None = None) -> Figure:
                  "A new tier starts only where every seed of the tier's leader beats every seed\n"
                  "of the optimizer below; inside a tier the order is noise", fontsize=10)
     return fig
+
+
+def plot_trajectories(grid: tuple[np.ndarray, np.ndarray, np.ndarray], paths: Mapping[str, np.ndarray],
+                      minimum: tuple[float, float], title: str, ax: Axes | None = None) -> Figure:
+    """Optimizer paths over the contours of a two-parameter loss (log-spaced levels), the minimum starred."""
+    fig, ax = _axes(ax, (8, 4.8))
+    X, Y, Z = grid
+    levels = np.geomspace(max(Z.min(), 1e-3), Z.max(), 18)
+    ax.contour(X, Y, Z, levels=levels, colors="0.75", linewidths=0.7)
+    for i, (label, path) in enumerate(paths.items()):
+        ax.plot(path[:, 0], path[:, 1], "-", color=_color(i), lw=1.4, marker=".", ms=2.5, label=label)
+    ax.plot(*paths[next(iter(paths))][0], "ko", ms=5)
+    ax.plot(*minimum, "k*", ms=12)
+    ax.set_xlim(X.min(), X.max())
+    ax.set_ylim(Y.min(), Y.max())
+    ax.set_xlabel("parameter 1")
+    ax.set_ylabel("parameter 2")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig

@@ -7,6 +7,7 @@ import torch
 
 from .. import gan, gan_quality
 from ..data import Dataset, train_val_split
+from ..errors import UserError
 from ..runtime import get_device
 from .profiles import StudySettings
 
@@ -57,20 +58,41 @@ def run(settings: Settings, data: Dataset, *, device: torch.device | str | None 
     return GANStudy(results[0], results[1], classifier, reports)
 
 
-def interpolations(result: gan.GANResult, classifier, pairs: int = 6, steps: int = 10, seed: int = 0):
-    """Rows of ``steps`` images along a great circle between two latents, drawing different digits where it can."""
+def _latents_and_digits(result: gan.GANResult, classifier, count: int, seed: int):
+    """``count`` seeded latents and the digit the classifier reads in what the generator draws from each."""
     device = next(result.generator.parameters()).device
-    z = torch.randn(200, result.config.latent, generator=torch.Generator().manual_seed(seed)).to(device)
+    z = torch.randn(count, result.config.latent, generator=torch.Generator().manual_seed(seed)).to(device)
     result.generator.eval()
     with torch.no_grad():
         labels = gan_quality.features_and_probs(classifier, gan.to_uint8(result.generator(z)))[1].argmax(1)
-        firsts = [int((labels == k).nonzero()[0]) for k in labels.unique()]  # one latent per digit it draws
-        chosen = (firsts + [i for i in range(len(z)) if i not in firsts])[:2 * pairs]
-        rows, names = [], []
+    return z, labels
+
+
+def interpolations(result: gan.GANResult, classifier, pairs: int = 6, steps: int = 10, seed: int = 0):
+    """Rows of ``steps`` images along a great circle between two latents, drawing different digits where it can."""
+    z, labels = _latents_and_digits(result, classifier, 200, seed)
+    firsts = [int((labels == k).nonzero()[0]) for k in labels.unique()]  # one latent per digit it draws
+    chosen = (firsts + [i for i in range(len(z)) if i not in firsts])[:2 * pairs]
+    rows, names = [], []
+    with torch.no_grad():
         for a, b in zip(chosen[0::2], chosen[1::2]):
             rows.append(gan.to_uint8(result.generator(gan.slerp(z[a], z[b], steps))).cpu())
             names.append(f"{int(labels[a])} → {int(labels[b])}")
     return torch.stack(rows), names
+
+
+def interpolate_digits(result: gan.GANResult, classifier, first: int, second: int, steps: int = 10,
+                       seed: int = 0) -> torch.Tensor:
+    """(steps, 28, 28): the walk from a latent the generator draws as ``first`` to one it draws as ``second``."""
+    z, labels = _latents_and_digits(result, classifier, 500, seed)
+    found = {digit: (labels == digit).nonzero().flatten().tolist() for digit in (first, second)}
+    for digit, where in found.items():
+        if not where:
+            raise UserError(f"none of {len(z)} samples of this generator reads as a {digit}: pick another digit.")
+    start = found[first][0]
+    end = found[second][1] if first == second and len(found[second]) > 1 else found[second][0]
+    with torch.no_grad():
+        return gan.to_uint8(result.generator(gan.slerp(z[start], z[end], steps))).cpu().view(steps, 28, 28)
 
 
 def conditional_grid(result: gan.GANResult, per_class: int = 10, seed: int = 0) -> torch.Tensor:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import functools
 import html.parser
 import http.server
-import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -32,27 +30,11 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-# Debian's chromium, headless, with the background services that would phone home switched off.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 # Every page of the site: the toc's, Sphinx's own, and the standalone explorer.
 PAGES = (["index.html", "intro.html"] + [f"notebooks/{name}.html" for name in NOTEBOOKS]
          + ["explore_tsne.html", "running.html", "genindex.html", "search.html", "explorer/tsne.html"])
 NOT_PAGES = ("_static", "_sources", "_images", "mathjax3")  # folders of assets, not pages
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """The system chromium's path; the tests fail (not skip) without it, unless MNIST_EXPLORE_BROWSER_TESTS=0."""
-    if os.environ.get("MNIST_EXPLORE_BROWSER_TESTS", "").strip() == "0":
-        pytest.skip("MNIST_EXPLORE_BROWSER_TESTS=0")
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail("The browser tests need Debian's chromium, which is not installed: run "
-                    "`apt-get update && apt-get install -y chromium` (CI does), or set "
-                    "MNIST_EXPLORE_BROWSER_TESTS=0 to skip them.")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -81,16 +63,6 @@ def server(site):
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Visit:
