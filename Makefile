@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: figures test notebooks lab book claims clean
+.PHONY: figures test notebooks lab book claims clean bench-gpu
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lab: $(STAMP)
 # which claims held to benchmarks/results/claims-<host>.json (NOTEBOOKS="01 10" runs just those).
 claims: $(STAMP)
 	$(BIN)/mnist-explore claims --profile default --seeds 0 1 $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+
+# Every benchmark and the tests marked cuda on a CUDA GPU, sized to finish within 10 minutes on one H200:
+# benchmarks/results/*.json named by host, and a table of every goal (value, threshold, met) at the end.
+bench-gpu: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --device cuda
 
 # The walkthroughs as a website in book/_build/html (git ignores it), from the notebooks' committed
 # outputs: nothing re-runs. MathJax comes from npm (once, into book/_vendor); the t-SNE explorer

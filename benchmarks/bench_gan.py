@@ -1,67 +1,73 @@
 """DCGAN and conditional DCGAN: training time and measured quality against the real-vs-real baseline.
 
-    python benchmarks/bench_gan.py [--device cpu|cuda] [--profile quick|default|full]
+    python benchmarks/bench_gan.py [--device cuda] [--profile quick|default|full] [--dry-run] [--no-fail]
 
-Writes benchmarks/results/gan-<host>-<profile>.json: each GAN's training seconds, and for
-every image set (real train vs test, both GANs, uniform noise) the Fréchet distance in the
-suite's classifier's features, the Inception-score analogue and the class coverage.
-Targets (issue 7), for the full profile on an H100: at most 5 minutes of training, a
-Fréchet distance at most 5x the baseline, an Inception-score analogue of at least 9.0,
-and every class between 7% and 13% of samples.
+Trains each GAN once and measures 5,000 samples (10,000 in the full profile) against the test digits in the
+suite's own classifier's features: the Fréchet distance, the Inception-score analogue and the class coverage,
+next to real training digits (the baseline) and uniform noise. Writes results/gan-<host>-<profile>.json.
+
+Goals, for each GAN: a Fréchet distance at most 5 times the baseline's, an Inception-score analogue of at
+least 9.0 and every class between 7% and 13% of samples, from at most 5 minutes of training on 2 CPU
+threads or on an H100-class GPU.
 """
 from __future__ import annotations
 
-import argparse
-import datetime
-import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from bench_train import host_label  # noqa: E402
+import harness  # noqa: E402
 
 from mnist_explore.data import load_mnist  # noqa: E402
+from mnist_explore.runtime import get_device  # noqa: E402
 from mnist_explore.studies import gan as gan_study  # noqa: E402
-from mnist_explore.runtime import describe_device, get_device  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
+GANS = ("DCGAN", "conditional DCGAN")
+DRY_RUN = dict(train_size=256, samples=300, classifier_train_size=1000)
 
 
-def targets(study: gan_study.GANStudy, name: str) -> dict:
+def state_goals(run: harness.Run, study: gan_study.GANStudy, name: str, seconds: float) -> None:
     baseline, report = study.reports[gan_study.BASELINE], study.reports[name]
-    return {"frechet_at_most_5x_baseline": report.frechet <= 5 * baseline.frechet,
-            "inception_at_least_9": report.inception >= 9.0,
-            "every_class_7_to_13_percent": bool(((report.fractions >= 0.07) & (report.fractions <= 0.13)).all())}
+    run.goal(f"{name}: Fréchet distance / the real baseline's", report.frechet / baseline.frechet, 5.0,
+             at_most=True, unit="x")
+    run.goal(f"{name}: Inception-score analogue", report.inception, 9.0, at_most=False)
+    run.goal(f"{name}: rarest class share", float(report.fractions.min()), 0.07, at_most=False)
+    run.goal(f"{name}: commonest class share", float(report.fractions.max()), 0.13, at_most=True)
+    cpu, gpu = run.only_on_cpu(2), run.only_on_gpu()
+    run.goal(f"{name}: training seconds on 2 CPU threads or an H100-class GPU", seconds, 300.0, at_most=True,
+             unit="s", applies=cpu["applies"] or gpu["applies"], why_not=cpu["why_not"])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: the best present)")
-    parser.add_argument("--profile", choices=["quick", "default", "full"],
-                        help="settings (default: full on CUDA, default elsewhere)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--host", help="name for the results file (default: from the device)")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    p = harness.parser(__doc__, __file__)
+    p.add_argument("--profile", choices=["quick", "default", "full"],
+                   help="settings (default: full on CUDA, default elsewhere; quick, smaller still, in a dry run)")
+    p.add_argument("--seed", type=int, default=0)
+    args = harness.parse(p, argv)
     device = get_device(args.device)
-    profile = args.profile or ("full" if device.type == "cuda" else "default")
-    settings = gan_study.Settings.profile(profile)
-    study = gan_study.run(settings, load_mnist(), device=device, seed=args.seed)
-    record = {"date": datetime.date.today().isoformat(), "device": describe_device(device), "torch": torch.__version__,
-              "profile": profile, "settings": settings.__dict__, "seed": args.seed,
-              "training_seconds": {"DCGAN": round(study.unconditional.seconds, 1),
-                                   "conditional DCGAN": round(study.conditional.seconds, 1)},
-              "measures": {name: report.as_dict() for name, report in study.reports.items()},
-              "targets": {name: targets(study, name) for name in ("DCGAN", "conditional DCGAN")}}
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"gan-{args.host or host_label(device)}-{profile}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps({k: record[k] for k in ("training_seconds", "measures", "targets")}, indent=1))
-    print(f"wrote {path}")
-    return 0
+    profile = args.profile or ("quick" if args.dry_run else "full" if device.type == "cuda" else "default")
+    settings = gan_study.Settings.profile(profile, **(DRY_RUN if args.dry_run else {}))
+    run = harness.Run("gan", args, bf16_autocast=False, suffix=f"-{profile}", settings={"profile": profile, **settings.__dict__,
+                                                                   "seed": args.seed})
+    mnist = load_mnist()
+    if args.dry_run:
+        mnist = replace(mnist, test=mnist.test.subset(torch.arange(1000)))
+    study = gan_study.run(settings, mnist, device=run.device, seed=args.seed, progress=False)
+    seconds = {"DCGAN": study.unconditional.seconds, "conditional DCGAN": study.conditional.seconds}
+    run.record["training_seconds"] = seconds
+    run.record["measures"] = {name: report.as_dict() for name, report in study.reports.items()}
+    for name in GANS:
+        state_goals(run, study, name, seconds[name])
+        report = study.reports[name]
+        print(f"{name}: {seconds[name]:.1f} s of training, Fréchet {report.frechet:.2f} "
+              f"(baseline {study.reports[gan_study.BASELINE].frechet:.2f}), Inception-score analogue "
+              f"{report.inception:.2f}")
+    return run.finish()
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
