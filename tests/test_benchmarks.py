@@ -83,7 +83,9 @@ def test_the_cuda_path_syncs_around_timings_and_records_peak_memory(tmp_path, mo
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.json"))}
+    """The benchmarks' own results files (other tools write beside them) and their contents."""
+    files = [p for name in (*BENCHMARKS, "run_all") for p in folder.glob(f"{name}-*.json")]
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)}
 
 
 def test_dry_run_of_every_benchmark_reports_goals_and_the_machine(tmp_path):
@@ -121,3 +123,13 @@ def test_every_benchmark_states_its_goals_and_takes_the_shared_options():
         assert "\nGoals" in __import__(f"bench_{name}").__doc__, name
     options = harness.parser("x", __file__)._option_string_actions
     assert {"--pairs", "--dry-run", "--no-fail", "--out", "--host", "--device", "--cold-rounds"} <= set(options)
+
+
+def test_a_benchmark_out_of_time_is_stopped_and_reported(tmp_path):
+    import run_all
+
+    status = run_all.run_in_subprocess("train", ["--dry-run", "--out", str(tmp_path)], timeout=0.5)
+    assert status == "timed out after 0 s"
+    table = run_all.rows(tmp_path, "no-such-host", {"train": status})
+    assert table == [{"benchmark": "train", "goal": "(benchmark timed out after 0 s)", "value": None,
+                      "threshold": None, "direction": "", "unit": "", "met": False, "note": status}]
