@@ -35,11 +35,12 @@ sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402
 
+from mnist_explore.errors import UserError  # noqa: E402
 from mnist_explore.paths import write_text_atomic  # noqa: E402
 from mnist_explore.runtime import describe_device, get_device  # noqa: E402
 
 # (benchmark, arguments, seconds allowed) for the 10-minute plan, most important first; --full swaps in FULL.
-PLAN = [("train", [], 90), ("hooks", [], 90), ("embeddings", ["--others"], 180),
+PLAN = [("train", [], 90), ("hooks", [], 90), ("embeddings", ["--others"], 240),
         ("gan", ["--profile", "default"], 60), ("best", ["--profile", "default"], 60),
         ("scratch", [], 90), ("optimizers", ["--profile", "quick"], 90)]
 FULL = {"embeddings": [], "gan": ["--profile", "full"], "best": ["--profile", "full"],
@@ -87,11 +88,12 @@ def run_in_subprocess(name: str, argv: list[str], timeout: float | None) -> str:
     return {0: "ok", 1: "goal missed"}.get(done.returncode, "failed")
 
 
-def rows(out: Path, host: str, statuses: dict[str, str]) -> list[dict]:
-    """One row per goal from the results files in ``out``, and one per benchmark that wrote no goals."""
+def rows(out: Path, host: str, statuses: dict[str, str], since: float = 0.0) -> list[dict]:
+    """One row per goal from the results files in ``out`` written after ``since`` (a time.time()), and one per
+    benchmark that wrote no goals; a file left by an earlier run never stands in for one that failed."""
     table = []
     for name, status in statuses.items():
-        files = sorted(out.glob(f"{name}-{host}*.json"))
+        files = [f for f in sorted(out.glob(f"{name}-{host}*.json")) if f.stat().st_mtime >= since]
         goals = [g for f in files for g in json.loads(f.read_text()).get("goals", [])]
         for g in goals:
             table.append({"benchmark": name, "goal": g["name"], "value": g["value"], "threshold": g["threshold"],
@@ -122,10 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", help="name in the results files (default: from the device)")
     p.add_argument("--only", nargs="+", choices=[name for name, _, _ in PLAN], help="run these benchmarks only")
     args = p.parse_args(argv)
-    device = get_device(args.device)
+    try:
+        device = get_device(args.device)
+    except UserError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     host = args.host or harness.host_label(device)
     out = args.out or (Path(tempfile.mkdtemp(prefix="mnist-bench-all-")) if args.dry_run else harness.RESULTS)
     deadline = time.perf_counter() + (float("inf") if args.full or args.dry_run else args.budget)
+    since = time.time()
     common = ["--out", str(out), "--host", host, *(["--device", args.device] if args.device else [])]
     tests = run_cuda_tests(TESTS_SECONDS)
     print(f"tests marked cuda: {tests}", flush=True)
@@ -144,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             statuses[name] = run_in_subprocess(name, [*extra, *common], None if args.full else min(seconds, left))
         print(f"== {name}: {statuses[name]} in {time.perf_counter() - started:.0f} s", flush=True)
-    table = rows(out, host, statuses)
+    table = rows(out, host, statuses, since)
     print_table(table)
     summary = {"host": host, "device": describe_device(device), "torch": torch.__version__,
                "mode": "dry run" if args.dry_run else "full profiles" if args.full else "10-minute plan",
