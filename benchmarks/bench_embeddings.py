@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     run.record["settings"] = {"input": f"PCA-50 of {len(Z):,} digits", "suite_backend": suite,
                               "suite_settings": embed.TSNESettings().__dict__, "cores": embed.cores(),
                               "peer_settings": "openTSNE() defaults: perplexity 30, 250 + 500 iterations",
-                              "versions": {name: version(backend) for name, backend in zip(sides, (suite, PEER))}}
+                              "versions": {name: version(backend) for name, backend in zip(sides, (suite, PEER), strict=True)}}
     timing = run.paired("tsne", sides)
     for name in sides:
         print(f"  {name}: median {timing[name]['seconds']['median']:.2f} s, kNN accuracy "

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{timing[CONCURRENT if concurrent else SEQUENTIAL]['seconds']['median']:.1f} s", flush=True)
     if len(last) == 2:
         together, alone = last[True], last[False]
-        gaps = [abs(a.final_val_acc - b.final_val_acc) for a, b in zip(together.runs, alone.runs)
+        gaps = [abs(a.final_val_acc - b.final_val_acc) for a, b in zip(together.runs, alone.runs, strict=True)
                 if np.isfinite(a.train_loss[-1]) and np.isfinite(b.train_loss[-1])]
         run.record["agreement"] = {"max_final_val_acc_gap": max(gaps), "median_final_val_acc_gap": float(np.median(gaps)),
                                    "same_lr_choices": together.best_lr == alone.best_lr}

@@ -156,7 +156,7 @@ class Run:
         if len(names) == 2:
             a, b = (rounds[n] for n in names)
             result["ratio"] = {"of": f"{names[1]} / {names[0]}",
-                               **spread([y["seconds"] / x["seconds"] for x, y in zip(a, b)])}
+                               **spread([y["seconds"] / x["seconds"] for x, y in zip(a, b, strict=True)])}
         result["warm_up_rounds_per_side"] = warmup
         self.record.setdefault("timings", {})[key] = result
         return result

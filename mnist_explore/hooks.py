@@ -244,7 +244,7 @@ class Recorder(Callback):
             rows["grad_mean_abs"].append(magnitude.mean(1))
             rows["grad_max_abs"].append(magnitude.amax(1))
             rows["weight_norm"].append(torch.linalg.vector_norm(W, dim=1))
-            for name, values in zip(("ks_normal", "ks_uniform", "kurtosis"), _shape_stats(W)):
+            for name, values in zip(("ks_normal", "ks_uniform", "kurtosis"), _shape_stats(W), strict=True):
                 rows[name].append(values)
         for key, per_layer in rows.items():
             self.rows[key].extend(torch.stack(per_layer, dim=1).unbind(0))
