@@ -160,6 +160,8 @@ def test_loss_surface_paths_and_the_knob_that_draws_them():
     with pytest.raises(UserError, match="Unknown surface"):
         surfaces.trajectory("bowl", "sgd", 0.1)
     knob = explore.loss_surface_explorer("sgd")
+    assert not knob.drawn  # nothing is computed until the widget is shown
+    knob.redraw()
     first = knob.image.value
     knob.controls["optimizer"].value = "adam"
     assert knob.image.value != first
@@ -173,6 +175,7 @@ def test_loss_surface_paths_and_the_knob_that_draws_them():
 
 def test_hidden_layer_and_perplexity_knobs(trained, mnist):
     knob = explore.hidden_layer_explorer(trained, mnist.test.X, mnist.test.y)
+    knob.redraw()
     first = knob.image.value
     knob.controls["digit"].value = 3
     second = knob.image.value
@@ -184,6 +187,7 @@ def test_hidden_layer_and_perplexity_knobs(trained, mnist):
     y = torch.cat([mnist.train.y[:300], mnist.test.y[:100]])
     z = embed.pca(X).transform(X, 20)
     knob = explore.tsne_perplexity_explorer(z, y, n_train=300, perplexities=(5, 30, 200), backend="opentsne")
+    knob.redraw()
     assert knob.image.layout.display == "" and knob.image.value
     knob.controls["perplexity"].value = 200
     assert "needs more than 600 points" in knob.message.value

@@ -42,6 +42,7 @@ class ConfusionExplorer(Explorer):
         self.grid = w.GridBox(buttons, layout=w.Layout(grid_template_columns="110px " + "56px " * 10))
         self.caption = w.HTML("Click a cell to see the test digits behind it.")
         self.image = w.Image(format="png", layout=w.Layout(display="none"))
+        self.image.add_class("mnist-cell-digits")
         self.widget = w.VBox([self.grid, self.caption, self.image])
         self.widget.add_class("mnist-confusion-explorer")
 

@@ -49,6 +49,7 @@ class DrawDigit(Explorer):
         self.message = w.HTML()
         self.probabilities = w.HTML()
         self.pictures = w.Image(format="png", layout=w.Layout(display="none"))
+        self.pictures.add_class("mnist-draw-pictures")
         self.widget = w.VBox([w.HBox([w.VBox([self.canvas, self.clear_button]),
                                       w.VBox([self.message, self.probabilities])]), self.pictures])
         self.widget.add_class("mnist-draw-digit")

@@ -12,6 +12,7 @@ from ..data import to_float
 from ..errors import UserError
 from ..neighbors import knn_score
 from ..optimizers import OPTIMIZERS
+from ..progress import interactive
 from ._common import Explorer, figure_png
 
 
@@ -19,6 +20,8 @@ class Knobs(Explorer):
     """Controls (ipywidgets, by keyword) and ``draw(**their values) -> Figure``, redrawn whenever one moves.
 
     A ``UserError`` from ``draw`` (a value that cannot work) is shown as a sentence in place of the figure.
+    The first figure is drawn when the widget is first shown (or :meth:`redraw` is called), so a notebook
+    executed in batch, which shows no widget, does no work for it.
     """
 
     def __init__(self, draw: Callable, controls: dict, note: str = ""):
@@ -33,9 +36,16 @@ class Knobs(Explorer):
                               self.message, self.image])
         self.widget.add_class("mnist-knobs")
         self.note = note
-        self.redraw()
+        self.drawn = False
+
+    def _ipython_display_(self) -> None:
+        if interactive() and not self.drawn:
+            self.redraw()
+        super()._ipython_display_()
 
     def redraw(self) -> None:
+        """Draw the figure for the controls' current values (a UserError becomes the message)."""
+        self.drawn = True
         try:
             fig = self.draw(**{name: control.value for name, control in self.controls.items()})
         except UserError as error:

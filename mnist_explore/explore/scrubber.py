@@ -37,6 +37,7 @@ class TrainingScrubber(Explorer):
         self.play = w.Play(min=0, max=max(frames - 1, 0), interval=150, description="play")
         w.jslink((self.play, "value"), (self.frame, "value"))
         self.image = w.Image(format="png")
+        self.image.add_class("mnist-histogram")
         self.stats = w.HTML()
         for control in (self.kind_choice, self.layer_choice, self.frame):
             control.observe(lambda _: self.draw(), names="value")
