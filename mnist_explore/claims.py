@@ -248,10 +248,11 @@ def _execute(path: Path, seed: int, profile: str, work: Path, timeout: int) -> t
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(path.parent)}})
     start, error = time.perf_counter(), None
-    try:
-        client.execute(env=env)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        error = next((line for line in str(exc).splitlines()[::-1] if line.strip()), type(exc).__name__)[:300]
+    with open(work / f"{path.stem}-seed{seed}.kernel.log", "w") as kernel_log:  # the kernel's own warnings
+        try:
+            client.execute(env=env, stderr=kernel_log)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+            error = next((line for line in str(exc).splitlines()[::-1] if line.strip()), type(exc).__name__)[:300]
     seconds = time.perf_counter() - start
     nbformat.write(nb, work / f"{path.stem}-seed{seed}.ipynb")  # kept for a look when something failed
     return (read_log(log) if log.exists() else []), error, seconds

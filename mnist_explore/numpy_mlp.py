@@ -7,6 +7,7 @@ PyTorch reference, imports it when called.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -170,27 +171,39 @@ def flatten(X_uint8, mean: float, std: float) -> np.ndarray:
 
 
 def measure_backward(params: Params, X: np.ndarray, y: np.ndarray, batch_sizes=(1, 8, 32, 128),
-                     repeats: int = 3) -> list[dict]:
-    """Seconds (best of ``repeats``) and peak bytes that numpy allocates for one backward pass, per form and batch size."""
+                     repeats: int = 10) -> list[dict]:
+    """Seconds (best of ``repeats``, with BLAS on one thread) and peak bytes that numpy allocates for one backward
+    pass, per form and batch size."""
     import tracemalloc  # numpy reports its allocations to tracemalloc
 
     rows = []
-    for backward in BACKWARDS.values():  # warm-up: first calls pay for lazy initialisation
-        backward(params, X[:8], y[:8], forward(params, X[:8]))
-    for n in batch_sizes:
-        cache = forward(params, X[:n])
-        for name, backward in BACKWARDS.items():
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
+    with _one_blas_thread():
+        for backward in BACKWARDS.values():  # warm-up: first calls pay for lazy initialisation
+            backward(params, X[:8], y[:8], forward(params, X[:8]))
+        for n in batch_sizes:
+            cache = forward(params, X[:n])
+            for name, backward in BACKWARDS.items():
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    backward(params, X[:n], y[:n], cache)
+                    times.append(time.perf_counter() - start)
+                tracemalloc.start()
                 backward(params, X[:n], y[:n], cache)
-                times.append(time.perf_counter() - start)
-            tracemalloc.start()
-            backward(params, X[:n], y[:n], cache)
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            rows.append({"batch_size": n, "form": name, "seconds": min(times), "peak_bytes": peak})
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                rows.append({"batch_size": n, "form": name, "seconds": min(times), "peak_bytes": peak})
     return rows
+
+
+def _one_blas_thread():
+    """BLAS on one thread while timing: like for like with einsum, which always runs on one, and steady on a busy
+    machine, where another process pre-empting one of BLAS's threads can make every matmul tens of times slower."""
+    try:
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def torch_twin(params: Params, train, val, *, epochs: int, batch_size: int, lr: float, schedule: str = "cosine",

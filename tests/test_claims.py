@@ -124,7 +124,9 @@ def test_a_new_report_keeps_the_notebooks_it_did_not_run(tmp_path):
     assert set(new["notebooks"]) == {"01_a", "02_b"} and new["all_held"] is False
 
 
-def test_the_runner_executes_a_copy_per_seed_and_reports_each_claim(tmp_path):
+def test_the_runner_executes_a_copy_per_seed_and_reports_each_claim(tmp_path, monkeypatch):
+    (tmp_path / "work").mkdir()
+    monkeypatch.setattr(claims.tempfile, "mkdtemp", lambda prefix: str(tmp_path / "work"))  # executed copies land here
     source = ("from mnist_explore.claims import claim\nfrom mnist_explore.parameters import notebook_profile, "
               "notebook_seed\nSEED = notebook_seed()\nclaim('The seed is even', holds=SEED % 2 == 0, "
               "evidence=f'seed {SEED}')\nclaim('The profile is quick', holds=notebook_profile() == 'quick')\n"
@@ -142,6 +144,7 @@ def test_the_runner_executes_a_copy_per_seed_and_reports_each_claim(tmp_path):
     assert by_text["A large seed"] == {"notebook": "01_tiny", "text": "A large seed", "held": {"3": False},
                                       "evidence": {"3": "not stated"}}
     assert report["profile"] == "quick" and report["notebooks"]["01_tiny"]["seeds"] == [3]
+    assert (tmp_path / "work" / "01_tiny-seed3.ipynb").exists()  # kept, since a claim did not hold
 
 
 def test_notebooks_that_state_claims_take_their_seed_from_the_runner():
