@@ -28,9 +28,9 @@ ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 NOTEBOOKS = {"embedding": "02_embeddings", "confusion": "03_model_search", "weights": "05_weight_distributions",
              "gradients": "06_gradient_flow", "draw": "07_hidden_layers"}
 IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
-# No cell waits or runs ("[*]"), and the kernel is idle.
-QUEUE_EMPTY = """() => ![...document.querySelectorAll('.jp-InputArea-prompt')].some(e => e.innerText.includes('*'))
-                 && document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']") !== null"""
+# Every code cell has run (a number in its prompt, none waiting with "*"), and the kernel is idle.
+ALL_RUN = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].every(e => /\\[\\d+\\]/.test(e.innerText))
+             && document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']") !== null"""
 RUN_TIMEOUT_MS = 600_000  # a notebook's quick run, on a busy 2-core machine
 LATENCY_NOTEBOOK = "hover_latency.ipynb"
 # The explorer over every one of the 70,000 digits, on their first two principal components.
@@ -62,12 +62,15 @@ def lab(chromium, tmp_path_factory):
     for name in NOTEBOOKS.values():
         _copy_without_outputs(ROOT / "notebooks" / f"{name}.ipynb", folder / f"{name}.ipynb")
     latency = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATENCY_SOURCE)])
-    latency.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    latency.metadata = nbformat.read(ROOT / "notebooks" / f"{NOTEBOOKS['embedding']}.ipynb", as_version=4).metadata
     nbformat.write(latency, folder / LATENCY_NOTEBOOK)
     settings = tmp_path_factory.mktemp("lab-settings")
     news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))  # no toast, no network
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))  # every cell stays in the page, scrolled away or not
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, MNIST_EXPLORE_QUICK="1", JUPYTERLAB_SETTINGS_DIR=str(settings),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path_factory.mktemp("lab-workspaces")))
@@ -113,22 +116,28 @@ def run_notebook(page, lab, name: str, ready: str):
     page.goto(f"{base}/lab/workspaces/t{secrets.token_hex(6)}/tree/{name}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
     page.wait_for_selector(IDLE, state="attached", timeout=120_000)  # the kernel has started
+    if page.locator(".jp-Dialog >> text=Select Kernel").count():  # a notebook that names no kernel asks
+        page.click(".jp-Dialog button:has-text('Select')")
     page.click(".lm-MenuBar-itemLabel:text-is('Run')")
     page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-    try:
-        page.wait_for_selector(ready, state="visible", timeout=RUN_TIMEOUT_MS)
-    except Exception:
+    page.wait_for_function(ALL_RUN, timeout=RUN_TIMEOUT_MS)  # the last cell has run
+    found = page.locator(ready).first
+    if found.count() == 0:
         errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
-        pytest.fail(f"{name} did not show {ready}; its error outputs: {errors[-3:]}")
-    page.wait_for_function(QUEUE_EMPTY, timeout=RUN_TIMEOUT_MS)  # the last cell has run
+        shoot(page, f"failed-{Path(name).stem}")
+        pytest.fail(f"{name} ran but shows no {ready}; its error outputs: {errors[-3:]}")
+    found.scroll_into_view_if_needed()
+    found.wait_for(state="visible", timeout=30_000)
     tracebacks = [t for t in page.locator("[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
                   if "Error" in t or "Traceback" in t]
     assert not tracebacks, f"{name} raised: {tracebacks[0][-2000:]}"
 
 
 def shoot(element, name: str) -> None:
+    """A screenshot of an element (or of a whole page) in tests/browser/artefacts/explore-<name>.png."""
     ARTEFACTS.mkdir(exist_ok=True)
-    element.scroll_into_view_if_needed()
+    if hasattr(element, "scroll_into_view_if_needed"):
+        element.scroll_into_view_if_needed()
     element.screenshot(path=str(ARTEFACTS / f"explore-{name}.png"))
 
 
@@ -151,8 +160,8 @@ def test_embedding_explorer_hover_and_lasso(page, lab):
     explorer = page.locator(".mnist-embedding-explorer")
     explorer.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
-    hover_text = explorer.locator("text=/Hover over a point|label/").first
-    image = explorer.locator("img").first
+    hover_text = explorer.locator(".mnist-hovered-text")
+    image = explorer.locator("img.mnist-hovered")
     blank = image.get_attribute("src")
     find_point(page, explorer, hover_text)
     page.wait_for_function("([img, old]) => img.src !== old", arg=[image.element_handle(), blank])
@@ -162,13 +171,18 @@ def test_embedding_explorer_hover_and_lasso(page, lab):
     explorer.locator("button[title='Activate lasso selection']").click()
     box = explorer.locator("canvas").first.bounding_box()
     cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, min(box["width"], box["height"]) / 4
-    page.mouse.move(cx - r, cy - r)
+    corners = [(cx - r, cy - r), (cx + r, cy - r), (cx + r, cy + r), (cx - r, cy + r), (cx - r, cy - r)]
+    page.mouse.move(*corners[0])
     page.mouse.down()
-    for x, y in [(cx + r, cy - r), (cx + r, cy + r), (cx - r, cy + r), (cx - r, cy - r)]:
-        page.mouse.move(x, y, steps=25)
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
+        for t in range(1, 21):  # small, spaced moves: the lasso records a point every few pixels and milliseconds
+            page.mouse.move(x0 + (x1 - x0) * t / 20, y0 + (y1 - y0) * t / 20)
+            page.wait_for_timeout(15)
     page.mouse.up()
     page.wait_for_selector(".mnist-embedding-explorer >> text=/digits selected/", timeout=30_000)
-    assert explorer.locator("img").nth(1).is_visible()  # the grid of the selected digits
+    selected = int(explorer.locator("text=/digits selected/").inner_text().split()[0].replace(",", ""))
+    assert selected >= 20, f"the lasso around the middle of the map selected only {selected} digits"
+    assert explorer.locator("img.mnist-selection").is_visible()  # the grid of the selected digits
     explorer.locator("button:text-is('misclassified')").click()
     page.wait_for_timeout(500)
     shoot(explorer, "embedding")
@@ -182,26 +196,31 @@ def test_hover_latency_at_70000_points(page, lab, capsys):
     assert "70,000 digits" in explorer.inner_text()
     explorer.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
-    hover_text = explorer.locator("text=/Hover over a point|label/").first
+    hover_text = explorer.locator(".mnist-hovered-text")
     first = find_point(page, explorer, hover_text)
-    shown = hover_text.inner_text()
-    second = None
-    for dx in range(6, 200, 6):  # a second point that shows another digit
-        page.mouse.move(first[0] + dx, first[1])
-        page.wait_for_timeout(60)
-        if hover_text.inner_text() not in (shown, ""):
-            second = (first[0] + dx, first[1])
+
+    def settled_text(x, y) -> str:
+        page.mouse.move(x, y)
+        page.wait_for_timeout(600)  # let every late update arrive
+        return hover_text.inner_text()
+
+    shown = {first: settled_text(*first)}
+    for dx in range(4, 200, 4):  # a second point, showing another digit
+        point = (first[0] + dx, first[1])
+        text = settled_text(*point) if dx % 8 == 0 else ""
+        if text and text != shown[first] and "label" in text:
+            shown[point] = text
             break
-    assert second, "no second point found next to the first"
+    assert len(shown) == 2, "no second point found next to the first"
     latencies = []
     for k in range(12):
-        target = (first, second)[k % 2]
-        before = hover_text.inner_text()
+        target = list(shown)[k % 2]
         start = time.perf_counter()
         page.mouse.move(*target)
-        page.wait_for_function("([el, old]) => el.innerText !== old", arg=[hover_text.element_handle(), before],
+        page.wait_for_function("([el, want]) => el.innerText === want", arg=[hover_text.element_handle(), shown[target]],
                                polling="raf", timeout=10_000)
         latencies.append(1000 * (time.perf_counter() - start))
+        page.wait_for_timeout(300)
     median = statistics.median(latencies)
     ARTEFACTS.mkdir(exist_ok=True)
     (ARTEFACTS / "hover-latency.json").write_text(json.dumps(
@@ -241,7 +260,7 @@ def test_draw_a_digit_changes_the_probabilities(page, lab):
                            timeout=30_000)
     seven = probabilities(explorer)
     assert seven != one
-    assert explorer.locator("img").first.is_visible()  # the digit as MNIST, its saliency, its neighbours
+    assert explorer.locator("img.mnist-draw-pictures").is_visible()  # the digit as MNIST, saliency, neighbours
     shoot(explorer, "draw")
     explorer.locator("button:has-text('clear')").click()
     page.wait_for_selector(".mnist-draw-digit >> text=Draw a digit", timeout=10_000)
@@ -250,10 +269,10 @@ def test_draw_a_digit_changes_the_probabilities(page, lab):
 
 @pytest.mark.parametrize("which", ["weights", "gradients"])
 def test_scrubber_slider_changes_the_histogram(page, lab, which):
-    run_notebook(page, lab, f"{NOTEBOOKS[which]}.ipynb", ".mnist-training-scrubber img")
+    run_notebook(page, lab, f"{NOTEBOOKS[which]}.ipynb", ".mnist-training-scrubber img.mnist-histogram")
     scrubber = page.locator(".mnist-training-scrubber").first
     scrubber.scroll_into_view_if_needed()
-    image = scrubber.locator("img").first
+    image = scrubber.locator("img.mnist-histogram")
     before, stats = image.get_attribute("src"), scrubber.locator(".mnist-frame-stats").inner_text()
     handle = scrubber.locator(".noUi-handle").first
     handle.click()
@@ -278,6 +297,6 @@ def test_confusion_cell_shows_its_digits(page, lab):
     explorer.locator(f"button.{worst}").click()
     true, predicted = worst.split("-")[2:]
     page.wait_for_selector(f".mnist-confusion-explorer >> text=/of class {true} read as {predicted}/", timeout=30_000)
-    assert explorer.locator("img").first.is_visible()
+    explorer.locator("img.mnist-cell-digits").wait_for(state="visible", timeout=30_000)
     shoot(explorer, "confusion")
     assert not page.errors, page.errors
