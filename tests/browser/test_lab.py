@@ -281,7 +281,8 @@ def test_scrubber_slider_changes_the_histogram(page, lab, which):
     for _ in range(5):
         page.keyboard.press("ArrowRight")
     page.wait_for_function("([img, old]) => img.src !== old", arg=[image.element_handle(), before], timeout=30_000)
-    assert scrubber.locator(".mnist-frame-stats").inner_text() != stats
+    page.wait_for_function("old => document.querySelector('.mnist-training-scrubber .mnist-frame-stats').innerText"
+                           " !== old", arg=stats, timeout=30_000)  # the stats are redrawn after the image
     assert "frame 1 of" not in scrubber.inner_text()
     shoot(scrubber, f"scrubber-{which}")
     assert not page.errors, page.errors
