@@ -39,11 +39,12 @@ def test_outputs_are_clean(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_explorers_are_saved_as_a_note(path):
-    """An explorer cell executed in batch (MNIST_EXPLORE_INTERACTIVE=0) saves the note pointing to make lab."""
+    """An explorer cell saves nothing a page cannot show: no output yet, or, executed in batch
+    (MNIST_EXPLORE_INTERACTIVE=0), the note pointing to make lab."""
     cells = list(code_cells(path))
     if not any(outputs for _, _, outputs in cells):
         pytest.skip(f"{path.name} is saved without outputs")
     for k, source, outputs in cells:
         if last_statement(source).startswith("explore."):
             texts = ["".join(o.get("text", "")).strip() for o in outputs]
-            assert texts == [NOTE], f"{path.name} cell {k} saved {texts!r}"
+            assert texts in ([], [NOTE]), f"{path.name} cell {k} saved {texts!r}"  # unrun, or run in batch
