@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..plots import mosaic
 from ..progress import interactive
 
 NOTE = ("(An interactive explorer is here when this notebook runs in JupyterLab: `make lab`. "
@@ -49,15 +50,9 @@ def png(image: np.ndarray, scale: int = 1) -> bytes:
     return buffer.getvalue()
 
 
-def grid(images: np.ndarray, columns: int = 10, gap: int = 2) -> np.ndarray:
-    """Images (N, 28, 28) uint8 tiled ``columns`` to a row with a ``gap`` of background between them."""
-    n, height, width = images.shape
-    rows = max(1, -(-n // columns))
-    tiled = np.zeros((rows * (height + gap) - gap, columns * (width + gap) - gap), dtype=np.uint8)
-    for k, image in enumerate(images):
-        r, c = divmod(k, columns)
-        tiled[r * (height + gap):r * (height + gap) + height, c * (width + gap):c * (width + gap) + width] = image
-    return tiled
+def grid(images: np.ndarray, columns: int = 10) -> np.ndarray:
+    """Images (N, 28, 28) uint8 tiled ``columns`` to a row (the figures' mosaic), on a background of no ink."""
+    return mosaic(images, columns, fill=0).astype(np.uint8)
 
 
 def figure_png(fig) -> bytes:

@@ -6,13 +6,13 @@ from collections import Counter
 
 import numpy as np
 import torch
+from matplotlib.colors import to_hex
 
 from ..errors import UserError
+from ..plots import DIGIT_COLORS
 from ._common import Explorer, as_uint8, grid, png
 
-# matplotlib's tab10, the colours plots.plot_map gives each class, so the widget and the figure agree
-CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+CLASS_COLOURS = [to_hex(c) for c in DIGIT_COLORS]  # the figures' colour for each class, so the two agree
 TRAIN_GREY = "#dddddd"
 STATUS_COLOURS = {"training digit": TRAIN_GREY, "right": "#9ecae1", "wrong": "#d62728"}
 
